@@ -1,0 +1,11 @@
+from core.exceptions import ApplicationError
+
+
+class InsufficientCredits(ApplicationError):
+    status_code = 402
+    default_message = "Not enough credits."
+
+
+class BillingError(ApplicationError):
+    status_code = 409
+    default_message = "The credits for this screening are in an unexpected state."

@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core import views as core_views
+
+api_patterns = [
+    path("", include("accounts.api_urls")),
+    path("", include("billing.api_urls")),
+    path("", include("predictor.api_urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("", include("billing.urls")),
+    path("", include("predictor.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_patterns)),
+]

@@ -1,0 +1,15 @@
+"""Domain errors that services raise; the API's exception handler turns them into responses."""
+
+from typing import Any
+
+
+class ApplicationError(Exception):
+    """A business rule refused the operation. `status_code` is the HTTP status the API answers with."""
+
+    status_code = 400
+    default_message = "The request could not be completed."
+
+    def __init__(self, message: str | None = None, *, extra: dict[str, Any] | None = None) -> None:
+        self.message = message or self.default_message
+        self.extra = extra or {}
+        super().__init__(self.message)

@@ -1,0 +1,87 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Screening(models.Model):
+    """One person's answers scored by one model: pending -> running -> done | failed."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    class ModelKey(models.TextChoices):
+        LOGISTIC = "logistic", "Logistic regression"
+        FOREST = "forest", "Random forest"
+        XGBOOST = "xgboost", "XGBoost"
+        ENSEMBLE = "ensemble", "Ensemble"
+
+    class RiskBand(models.TextChoices):
+        LOW = "low", "Low"
+        MODERATE = "moderate", "Moderate"
+        HIGH = "high", "High"
+
+    # A random id: screening URLs reveal nothing about how many exist or whose they are.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="screenings")
+    model_key = models.CharField("model", max_length=16, choices=ModelKey.choices)
+    answers = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    probability = models.FloatField(null=True, blank=True)
+    risk_band = models.CharField(max_length=16, choices=RiskBand.choices, blank=True)
+    factors = models.JSONField(default=list, blank=True)
+    model_version = models.CharField(max_length=64, blank=True)
+    base_rate = models.FloatField(null=True, blank=True)
+    cost = models.PositiveIntegerField()
+    error_message = models.CharField(max_length=300, blank=True, help_text="Shown to the owner; no internals.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=255, blank=True)
+    request_fingerprint = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the submitted model and answers, to detect key reuse."
+    )
+    task_id = models.CharField(max_length=255, blank=True)
+    requeue_count = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # History list and chart: one owner's screenings, newest first.
+            models.Index(fields=["owner", "-created_at"], name="screening_owner_recent"),
+            # The stuck-screening sweep only looks at unfinished rows, a tiny part of the table.
+            models.Index(
+                fields=["created_at"],
+                name="screening_unfinished",
+                condition=Q(status__in=["pending", "running"]),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="screening_idempotency_key_once_per_owner",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "running", "done", "failed"]), name="screening_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(probability__isnull=True) | Q(probability__gte=0, probability__lte=1),
+                name="screening_probability_in_unit_interval",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(probability__isnull=False, finished_at__isnull=False),
+                name="screening_done_has_result",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_model_key_display()} screening {self.id}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

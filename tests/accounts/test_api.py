@@ -1,0 +1,124 @@
+import pytest
+from django.urls import reverse
+from rest_framework.throttling import ScopedRateThrottle
+
+from accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+REGISTER = reverse("api-register")
+TOKEN = reverse("api-token")
+REFRESH = reverse("api-token-refresh")
+LOGOUT = reverse("api-logout")
+ME = reverse("api-me")
+
+
+def register(client, email="ana@example.com", password="correct-horse-battery-9"):
+    return client.post(REGISTER, {"email": email, "password": password, "display_name": "Ana"}, format="json")
+
+
+def test_a_new_person_registers_and_gets_the_welcome_credits(api_client, settings):
+    response = register(api_client)
+
+    assert response.status_code == 201
+    assert response.json() == {"id": User.objects.get().id, "email": "ana@example.com", "display_name": "Ana"}
+    tokens = api_client.post(TOKEN, {"email": "ana@example.com", "password": "correct-horse-battery-9"}).json()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    me = api_client.get(ME).json()
+    assert me["email"] == "ana@example.com"
+    assert me["balance"] == {"available": settings.WELCOME_CREDITS, "held": 0}
+    assert settings.WELCOME_CREDITS == 10
+
+
+def test_the_same_email_in_another_case_is_refused_with_a_field_error(api_client):
+    register(api_client)
+
+    response = register(api_client, email="ANA@Example.COM")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["message"]
+    assert body["extra"]["fields"]["email"] == ["An account with this email address already exists."]
+    assert User.objects.count() == 1
+
+
+def test_a_weak_password_and_a_bad_email_get_field_errors(api_client):
+    response = api_client.post(REGISTER, {"email": "not-an-email", "password": "123"}, format="json")
+
+    assert response.status_code == 400
+    fields = response.json()["extra"]["fields"]
+    assert set(fields) == {"email", "password"}
+    assert any("too short" in message for message in fields["password"])
+
+
+def test_login_is_by_email_in_any_case(api_client, member, password):
+    response = api_client.post(TOKEN, {"email": "MEMBER@example.com", "password": password})
+
+    assert response.status_code == 200
+    assert set(response.json()) == {"access", "refresh"}
+
+
+def test_a_wrong_password_is_refused_with_the_error_shape(api_client, member):
+    response = api_client.post(TOKEN, {"email": member.email, "password": "wrong-password"})
+
+    assert response.status_code == 401
+    assert response.json() == {"message": "No active account found with the given credentials", "extra": {}}
+
+
+def test_without_a_token_me_is_refused(api_client):
+    response = api_client.get(ME)
+
+    assert response.status_code == 401
+    assert response.json()["message"] == "Authentication credentials were not provided."
+
+
+def test_refresh_rotates_and_the_old_refresh_token_is_refused(api_client, member, password):
+    first = api_client.post(TOKEN, {"email": member.email, "password": password}).json()
+
+    rotated = api_client.post(REFRESH, {"refresh": first["refresh"]})
+    assert rotated.status_code == 200
+    assert rotated.json()["refresh"] != first["refresh"]
+
+    reused = api_client.post(REFRESH, {"refresh": first["refresh"]})
+    assert reused.status_code == 401
+    assert reused.json()["message"]
+
+
+def test_after_logout_the_refresh_token_is_refused(api_client, member, password):
+    tokens = api_client.post(TOKEN, {"email": member.email, "password": password}).json()
+
+    assert api_client.post(LOGOUT, {"refresh": tokens["refresh"]}).status_code == 205
+
+    response = api_client.post(REFRESH, {"refresh": tokens["refresh"]})
+    assert response.status_code == 401
+    assert "blacklisted" in response.json()["message"]
+
+
+def test_logout_with_a_garbage_token_is_refused(api_client):
+    response = api_client.post(LOGOUT, {"refresh": "not-a-token"})
+
+    assert response.status_code == 401
+    assert set(response.json()) == {"message", "extra"}
+
+
+def test_token_requests_are_throttled(api_client, member, monkeypatch):
+    # The rate is read when DRF loads; patch the class so the test needs only four requests.
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"auth": "3/min"})
+
+    statuses = [api_client.post(TOKEN, {"email": member.email, "password": "x"}).status_code for _ in range(4)]
+
+    assert statuses == [401, 401, 401, 429]
+    assert (
+        api_client.post(TOKEN, {"email": member.email, "password": "x"})
+        .json()["message"]
+        .startswith("Request was throttled")
+    )
+
+
+def test_the_openapi_schema_and_docs_are_served(api_client):
+    schema = api_client.get(reverse("api-schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    assert "/api/v1/auth/register/" in paths
+    assert "/api/v1/billing/ledger/" in paths
+    assert api_client.get(reverse("api-docs")).status_code == 200

@@ -1,0 +1,81 @@
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_signing_up_logs_the_person_in_with_their_welcome_credits(client, settings):
+    response = client.post(
+        reverse("accounts:signup"),
+        {
+            "email": "Bo@Example.com",
+            "display_name": "",
+            "password1": "quiet-river-stone-7",
+            "password2": "quiet-river-stone-7",
+        },
+        follow=True,
+    )
+
+    user = User.objects.get()
+    assert user.email == "bo@example.com"
+    assert user.wallet.available == settings.WELCOME_CREDITS
+    assert response.context["user"] == user
+    assert "Welcome!" in response.content.decode()
+
+
+def test_signup_keeps_what_was_typed_and_says_what_is_wrong(client, member):
+    response = client.post(
+        reverse("accounts:signup"),
+        {
+            "email": "MEMBER@example.com",
+            "display_name": "Sam",
+            "password1": "quiet-river-stone-7",
+            "password2": "other",
+        },
+    )
+
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors["email"] == ["An account with this email address already exists. Try logging in."]
+    assert form.errors["password2"] == ["The two passwords are not the same."]
+    assert 'value="Sam"' in response.content.decode()
+    assert User.objects.count() == 1
+
+
+def test_login_accepts_the_email_in_any_case_and_logout_ends_the_session(client, member, password):
+    response = client.post(reverse("accounts:login"), {"username": "Member@Example.com", "password": password})
+    assert response.status_code == 302
+    assert client.get(reverse("billing:credits")).status_code == 200
+
+    client.post(reverse("accounts:logout"))
+    assert client.get(reverse("billing:credits")).status_code == 302
+
+
+def test_a_wrong_password_says_so_without_saying_which_part(client, member):
+    response = client.post(reverse("accounts:login"), {"username": member.email, "password": "nope"})
+
+    assert "That email and password do not match an account." in response.content.decode()
+
+
+def test_password_change_and_reset(client, member, password):
+    client.force_login(member)
+    response = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": password, "new_password1": "a-fresh-pass-phrase-5", "new_password2": "a-fresh-pass-phrase-5"},
+    )
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.check_password("a-fresh-pass-phrase-5")
+
+    client.logout()
+    client.post(reverse("accounts:password_reset"), {"email": member.email})
+    assert len(mail.outbox) == 1
+    assert "/accounts/password/reset/" in mail.outbox[0].body
+
+
+def test_every_account_page_renders(client):
+    for name in ["accounts:signup", "accounts:login", "accounts:password_reset", "home"]:
+        assert client.get(reverse(name)).status_code == 200

@@ -1,0 +1,130 @@
+import pytest
+from django.db import IntegrityError, transaction
+
+from billing.exceptions import BillingError, InsufficientCredits
+from billing.models import LedgerEntry, Wallet
+from billing.selectors import wallet_audit, wallet_balance
+from billing.services import wallet_adjust, wallet_capture, wallet_grant, wallet_hold, wallet_release
+from tests.factories import ScreeningFactory
+
+pytestmark = pytest.mark.django_db
+Kind = LedgerEntry.Kind
+
+
+def kinds(user):
+    return list(LedgerEntry.objects.filter(wallet__user=user).order_by("id").values_list("kind", "amount"))
+
+
+def test_a_new_wallet_holds_the_welcome_grant(member):
+    assert wallet_balance(user=member) == {"available": 10, "held": 0}
+    assert kinds(member) == [(Kind.GRANT, 10)]
+
+
+def test_hold_then_capture_spends_the_credits(member):
+    screening = ScreeningFactory(owner=member, cost=3)
+
+    hold = wallet_hold(user=member, amount=3, screening=screening)
+    assert (hold.available_after, hold.held_after) == (7, 3)
+    capture = wallet_capture(screening=screening)
+
+    assert (capture.amount, capture.available_after, capture.held_after) == (-3, 7, 0)
+    assert wallet_balance(user=member) == {"available": 7, "held": 0}
+    assert wallet_audit() == []
+
+
+def test_hold_then_release_gives_the_credits_back(member):
+    screening = ScreeningFactory(owner=member, cost=5)
+    wallet_hold(user=member, amount=5, screening=screening)
+
+    release = wallet_release(screening=screening)
+
+    assert (release.amount, release.available_after, release.held_after) == (5, 10, 0)
+    assert kinds(member) == [(Kind.GRANT, 10), (Kind.HOLD, -5), (Kind.RELEASE, 5)]
+    assert wallet_audit() == []
+
+
+def test_each_step_called_twice_changes_nothing_the_second_time(member):
+    screening = ScreeningFactory(owner=member, cost=2)
+
+    first_hold = wallet_hold(user=member, amount=2, screening=screening)
+    assert wallet_hold(user=member, amount=2, screening=screening) == first_hold
+    first_capture = wallet_capture(screening=screening)
+    assert wallet_capture(screening=screening) == first_capture
+
+    assert wallet_balance(user=member) == {"available": 8, "held": 0}
+    assert len(kinds(member)) == 3
+
+
+def test_a_captured_screening_cannot_also_be_released(member):
+    screening = ScreeningFactory(owner=member)
+    wallet_hold(user=member, amount=1, screening=screening)
+    wallet_capture(screening=screening)
+
+    with pytest.raises(BillingError, match="already captured"):
+        wallet_release(screening=screening)
+    assert wallet_balance(user=member) == {"available": 9, "held": 0}
+
+
+def test_settling_a_screening_that_was_never_held_is_refused(member):
+    with pytest.raises(BillingError, match="No credits were set aside"):
+        wallet_capture(screening=ScreeningFactory(owner=member))
+
+
+def test_a_hold_beyond_the_balance_changes_nothing(member):
+    screening = ScreeningFactory(owner=member, model_key="ensemble", cost=11)
+
+    with pytest.raises(InsufficientCredits) as error:
+        wallet_hold(user=member, amount=11, screening=screening)
+
+    assert error.value.status_code == 402
+    assert error.value.extra == {"available": 10, "cost": 11}
+    assert wallet_balance(user=member) == {"available": 10, "held": 0}
+    assert kinds(member) == [(Kind.GRANT, 10)]
+
+
+def test_staff_grants_and_adjustments_carry_author_and_reason(member, staff):
+    grant = wallet_grant(user=member, amount=5, author=staff, reason="Apology for an outage")
+    adjustment = wallet_adjust(user=member, amount=-3, author=staff, reason="Duplicate grant")
+
+    assert (grant.author, grant.reason, grant.available_after) == (staff, "Apology for an outage", 15)
+    assert (adjustment.amount, adjustment.available_after) == (-3, 12)
+    assert wallet_audit() == []
+
+
+def test_an_adjustment_cannot_take_a_balance_below_zero(member, staff):
+    with pytest.raises(InsufficientCredits):
+        wallet_adjust(user=member, amount=-11, author=staff, reason="too much")
+    with pytest.raises(ValueError, match="reason"):
+        wallet_adjust(user=member, amount=-1, author=staff, reason="  ")
+    assert wallet_balance(user=member)["available"] == 10
+
+
+def test_ledger_entries_can_be_neither_edited_nor_deleted(member):
+    entry = LedgerEntry.objects.get(wallet__user=member)
+    entry.amount = 1000
+
+    with pytest.raises(ValueError, match="append-only"):
+        entry.save()
+    with pytest.raises(ValueError, match="append-only"):
+        entry.delete()
+
+
+def test_the_database_refuses_a_negative_balance(member):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Wallet.objects.filter(user=member).update(available=-1)
+
+
+def test_the_database_refuses_a_second_hold_for_one_screening(member):
+    screening = ScreeningFactory(owner=member)
+    hold = wallet_hold(user=member, amount=1, screening=screening)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LedgerEntry.objects.create(
+            wallet=hold.wallet,
+            kind=Kind.HOLD,
+            amount=-1,
+            available_after=8,
+            held_after=2,
+            screening=screening,
+            description="duplicate",
+        )

@@ -1,0 +1,77 @@
+"""Personas and shared fixtures.
+
+The suite runs on SQLite and a local-memory cache by default; with DATABASE_URL / REDIS_URL set (as .ci/run does)
+the same tests run on PostgreSQL and Redis, and the tests marked `postgres` / `redis` run too.
+"""
+
+import os
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from billing.services import wallet_adjust
+from tests.factories import PASSWORD, UserFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+    has_redis = bool(os.environ.get("REDIS_URL"))
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL for row locks: set DATABASE_URL=postgres://...")
+    skip_redis = pytest.mark.skip(reason="needs a Redis server: set REDIS_URL=redis://...")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip_pg)
+        if ("redis" in item.keywords or "celery_worker" in item.keywords) and not has_redis:
+            item.add_marker(skip_redis)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Throttle counters and cached reads must not leak from one test into the next.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def member(db):
+    """A member with the welcome credits."""
+    return UserFactory(email="member@example.com")
+
+
+@pytest.fixture
+def broke_member(db, django_user_model):
+    """A member who has spent everything."""
+    user = UserFactory(email="broke@example.com")
+    staff = django_user_model.objects.create_superuser(email="auditor@example.com", password=PASSWORD)
+    wallet_adjust(user=user, amount=-user.wallet.available, author=staff, reason="test persona without credits")
+    return user
+
+
+@pytest.fixture
+def outsider(db):
+    """Another member, who must never see the member's data."""
+    return UserFactory(email="outsider@example.com")
+
+
+@pytest.fixture
+def staff(db, django_user_model):
+    return django_user_model.objects.create_superuser(email="staff@example.com", password=PASSWORD)
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def member_api(member) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(member)
+    return client

@@ -1,0 +1,34 @@
+import factory
+from django.conf import settings
+
+from accounts.models import User
+from billing.services import wallet_create
+from screening.models import Screening
+
+PASSWORD = "a-long-test-passphrase-42"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    display_name = factory.Faker("first_name")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def wallet(user, create, extracted, **kwargs):
+        if create:
+            user.save()
+            wallet_create(user=user)
+
+
+class ScreeningFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Screening
+
+    owner = factory.SubFactory(UserFactory)
+    model_key = Screening.ModelKey.LOGISTIC
+    answers = factory.LazyFunction(lambda: {"age": 40, "sex": "female"})
+    cost = factory.LazyAttribute(lambda s: settings.PREDICTOR_MODEL_COSTS[s.model_key])
