@@ -1,0 +1,2 @@
+app_name = "predictor"
+urlpatterns: list = []
