@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+from django_prometheus.models import ExportModelOperationsMixin
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -25,7 +26,7 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **extra)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(ExportModelOperationsMixin("user"), AbstractBaseUser, PermissionsMixin):
     """A person with an account. The email address is the login; it is stored lower-cased."""
 
     email = models.EmailField("email address", max_length=254, unique=True)

@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.db import models
+from django_prometheus.models import ExportModelOperationsMixin
 from django.db.models import Q
 
 
-class Wallet(models.Model):
+class Wallet(ExportModelOperationsMixin("wallet"), models.Model):
     """A person's credits. `available` can be spent; `held` is set aside for screenings in progress."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wallet")
@@ -21,7 +22,7 @@ class Wallet(models.Model):
         return f"{self.user}: {self.available} available, {self.held} held"
 
 
-class LedgerEntry(models.Model):
+class LedgerEntry(ExportModelOperationsMixin("ledger_entry"), models.Model):
     """One change to a wallet, never edited or deleted.
 
     `amount` is signed. For grant, adjustment, hold and release it is the change in `available` (a hold of 7 is -7,

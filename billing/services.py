@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from billing.exceptions import BillingError, InsufficientCredits
+from billing.metrics import CREDITS
 from billing.models import LedgerEntry, Wallet
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ def _record(
     wallet: Wallet, *, kind: str, amount: int, description: str, screening=None, author=None, reason: str = ""
 ) -> LedgerEntry:
     wallet.save(update_fields=["available", "held", "updated_at"])
+    transaction.on_commit(lambda: CREDITS.labels(kind=kind).inc(abs(amount)))
     return LedgerEntry.objects.create(
         wallet=wallet,
         kind=kind,

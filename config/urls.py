@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("billing.urls")),
     path("", include("predictor.urls")),
+    path("", include("screening.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_patterns)),
 ]

@@ -2,10 +2,12 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django_prometheus.models import ExportModelOperationsMixin
 from django.db.models import Q
+from django.utils import timezone
 
 
-class Screening(models.Model):
+class Screening(ExportModelOperationsMixin("screening"), models.Model):
     """One person's answers scored by one model: pending -> running -> done | failed."""
 
     class Status(models.TextChoices):
@@ -39,6 +41,7 @@ class Screening(models.Model):
     cost = models.PositiveIntegerField()
     error_message = models.CharField(max_length=300, blank=True, help_text="Shown to the owner; no internals.")
     created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(default=timezone.now, help_text="When it was last put on the queue.")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=255, blank=True)
@@ -47,6 +50,10 @@ class Screening(models.Model):
     )
     task_id = models.CharField(max_length=255, blank=True)
     requeue_count = models.PositiveSmallIntegerField(default=0)
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries",
+        help_text="The failed screening that staff retried as this one.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -55,7 +62,7 @@ class Screening(models.Model):
             models.Index(fields=["owner", "-created_at"], name="screening_owner_recent"),
             # The stuck-screening sweep only looks at unfinished rows, a tiny part of the table.
             models.Index(
-                fields=["created_at"],
+                fields=["queued_at"],
                 name="screening_unfinished",
                 condition=Q(status__in=["pending", "running"]),
             ),

@@ -110,7 +110,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=30)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stuck-screenings": {
+        "task": "screening.tasks.sweep_stuck_screenings",
+        "schedule": env.int("SCREENING_SWEEP_EVERY_SECONDS", default=60),
+    },
+}
 
 # --- Auth ------------------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -176,6 +181,8 @@ PREDICTOR_MODEL_COSTS = {
     "xgboost": env.int("COST_XGBOOST", default=5),
     "ensemble": env.int("COST_ENSEMBLE", default=7),
 }
+# A screening unfinished this long after it was queued or started is re-queued once, then failed and refunded.
+SCREENING_STUCK_AFTER_SECONDS = env.int("SCREENING_STUCK_AFTER_SECONDS", default=120)
 NHANES_DIR = env.path("NHANES_DIR", default=str(BASE_DIR.parent / "shared" / "data" / "nhanes"))
 
 # --- I18N, static ----------------------------------------------------------------------------------------------
