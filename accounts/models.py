@@ -1,8 +1,8 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
-from django_prometheus.models import ExportModelOperationsMixin
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django_prometheus.models import ExportModelOperationsMixin
 
 
 class UserManager(BaseUserManager["User"]):

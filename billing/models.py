@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
-from django_prometheus.models import ExportModelOperationsMixin
 from django.db.models import Q
+from django_prometheus.models import ExportModelOperationsMixin
 
 
 class Wallet(ExportModelOperationsMixin("wallet"), models.Model):

@@ -8,6 +8,7 @@ api_patterns = [
     path("", include("accounts.api_urls")),
     path("", include("billing.api_urls")),
     path("", include("predictor.api_urls")),
+    path("", include("screening.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -2,9 +2,9 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django_prometheus.models import ExportModelOperationsMixin
 from django.db.models import Q
 from django.utils import timezone
+from django_prometheus.models import ExportModelOperationsMixin
 
 
 class Screening(ExportModelOperationsMixin("screening"), models.Model):
@@ -51,7 +51,11 @@ class Screening(ExportModelOperationsMixin("screening"), models.Model):
     task_id = models.CharField(max_length=255, blank=True)
     requeue_count = models.PositiveSmallIntegerField(default=0)
     retry_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="retries",
         help_text="The failed screening that staff retried as this one.",
     )
 

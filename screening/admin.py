@@ -1,0 +1,56 @@
+import json
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from core.exceptions import ApplicationError
+from screening.models import Screening
+from screening.services import screening_retry
+
+
+@admin.register(Screening)
+class ScreeningAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "owner", "model_key", "status", "risk_band", "cost", "model_version"]
+    list_filter = ["status", "model_key", "risk_band", "created_at"]
+    search_fields = ["owner__email", "=id"]
+    list_select_related = ["owner"]
+    date_hierarchy = "created_at"
+    actions = ["retry_failed"]
+    fields = [
+        "id", "owner", "model_key", "status", "cost", "error_message", "probability", "risk_band",
+        "base_rate", "model_version", "factors_display", "answers_display", "created_at", "queued_at",
+        "started_at", "finished_at", "requeue_count", "retry_of", "idempotency_key", "task_id",
+    ]  # fmt: skip
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Health data leaves only with its owner's account deletion.
+        return False
+
+    @admin.display(description="factors")
+    def factors_display(self, obj: Screening):
+        return format_html("<pre>{}</pre>", json.dumps(obj.factors, indent=2))
+
+    @admin.display(description="answers")
+    def answers_display(self, obj: Screening):
+        return format_html("<pre>{}</pre>", json.dumps(obj.answers, indent=2, sort_keys=True))
+
+    @admin.action(description="Retry the selected failed screenings (charged as new screenings)")
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Screening]) -> None:
+        retried = 0
+        for screening in queryset.select_related("owner"):
+            try:
+                screening_retry(screening=screening)
+                retried += 1
+            except ApplicationError as error:
+                self.message_user(request, f"{screening.id}: {error.message}", level=messages.WARNING)
+        if retried:
+            self.message_user(request, f"{retried} screening(s) queued again.", level=messages.SUCCESS)

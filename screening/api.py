@@ -1,0 +1,109 @@
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from screening.models import Screening
+from screening.selectors import screening_get, screening_list
+from screening.services import screening_submit
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+class ResultSerializer(serializers.Serializer):
+    probability = serializers.FloatField()
+    risk_band = serializers.CharField()
+    factors = serializers.ListField(child=serializers.DictField())
+    model_version = serializers.CharField()
+    base_rate = serializers.FloatField()
+
+
+class ScreeningSerializer(serializers.ModelSerializer):
+    model = serializers.CharField(source="model_key")
+    model_name = serializers.CharField(source="get_model_key_display")
+    result = serializers.SerializerMethodField()
+    error = serializers.CharField(source="error_message", allow_blank=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Screening
+        fields = [
+            "id", "status", "model", "model_name", "cost", "created_at", "started_at", "finished_at",
+            "answers", "result", "error", "url",
+        ]  # fmt: skip
+
+    @extend_schema(responses=ResultSerializer(allow_null=True))
+    def get_result(self, screening: Screening) -> dict | None:
+        if screening.status != Screening.Status.DONE:
+            return None
+        return ResultSerializer(screening).data
+
+    def get_url(self, screening: Screening) -> str:
+        return self.context["request"].build_absolute_uri(reverse("api-screening-detail", args=[screening.id]))
+
+
+class ScreeningSubmitInputSerializer(serializers.Serializer):
+    model = serializers.CharField(help_text="One of the keys listed by GET /api/v1/models/.")
+    answers = serializers.JSONField(help_text="Question key -> answer, as described by GET /api/v1/questionnaire/.")
+
+
+class ScreeningSubmittedSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    model = serializers.CharField(source="model_key")
+    cost = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, screening: Screening) -> str:
+        return self.context["request"].build_absolute_uri(reverse("api-screening-detail", args=[screening.id]))
+
+
+class ScreeningListCreateApi(ListAPIView):
+    serializer_class = ScreeningSerializer
+
+    def get_queryset(self):
+        return screening_list(user=self.request.user)
+
+    @extend_schema(
+        request=ScreeningSubmitInputSerializer,
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="Repeat a request safely: the same key and body return the same screening.",
+            )
+        ],
+        responses={
+            202: ScreeningSubmittedSerializer,
+            400: OpenApiResponse(description="Invalid answers (per question under extra.fields) or unknown model"),
+            402: OpenApiResponse(description="Not enough credits"),
+            409: OpenApiResponse(description="Idempotency-Key reused with a different body"),
+        },
+        summary="Submit answers for scoring",
+    )
+    def post(self, request: Request) -> Response:
+        data = ScreeningSubmitInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        submission = screening_submit(
+            user=request.user,
+            model_key=data.validated_data["model"],
+            answers=data.validated_data["answers"],
+            idempotency_key=request.headers.get(IDEMPOTENCY_HEADER, "").strip()[:255],
+        )
+        body = ScreeningSubmittedSerializer(submission.screening, context={"request": request}).data
+        headers = {"Location": body["url"]}
+        if not submission.created:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
+
+
+class ScreeningDetailApi(APIView):
+    @extend_schema(responses=ScreeningSerializer, summary="One screening; result is null until it is done")
+    def get(self, request: Request, screening_id) -> Response:
+        screening = screening_get(user=request.user, screening_id=screening_id)
+        return Response(ScreeningSerializer(screening, context={"request": request}).data)

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from screening.api import ScreeningDetailApi, ScreeningListCreateApi
+
+urlpatterns = [
+    path("screenings/", ScreeningListCreateApi.as_view(), name="api-screening-list"),
+    path("screenings/<uuid:screening_id>/", ScreeningDetailApi.as_view(), name="api-screening-detail"),
+]

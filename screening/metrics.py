@@ -1,0 +1,37 @@
+"""Screening metrics. Labels are model keys, bands and outcomes only: never a user, an answer or a probability."""
+
+from prometheus_client import Counter, Histogram
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+SUBMITTED = Counter("mhc_screenings_submitted_total", "Screenings accepted for scoring", ["model"])
+COMPLETED = Counter("mhc_screenings_completed_total", "Screenings scored", ["model", "band"])
+FAILED = Counter("mhc_screenings_failed_total", "Screenings that failed", ["model", "reason"])
+REQUEUED = Counter("mhc_screenings_requeued_total", "Stuck screenings queued again", ["model"])
+INFERENCE_SECONDS = Histogram(
+    "mhc_inference_seconds", "Model scoring time incl. explanation", ["model"], buckets=LATENCY_BUCKETS
+)
+QUEUE_WAIT_SECONDS = Histogram(
+    "mhc_screening_queue_wait_seconds", "Submitted to started", ["model"], buckets=LATENCY_BUCKETS
+)
+END_TO_END_SECONDS = Histogram(
+    "mhc_screening_end_to_end_seconds", "Submitted to done", ["model"], buckets=LATENCY_BUCKETS
+)
+# Drift watch: how the population answering changes. Buckets only; no per-person value leaves the process.
+ANSWER_AGE = Histogram(
+    "mhc_answer_age_years", "Age given in submitted screenings", buckets=(18, 25, 35, 45, 55, 65, 75, 120)
+)
+ANSWER_SLEEP_HOURS = Histogram(
+    "mhc_answer_sleep_hours", "Usual sleep hours given", buckets=(4, 5, 6, 7, 8, 9, 10, 12, 24)
+)
+ANSWER_MISSING = Counter("mhc_answer_missing_total", "Optional questions left unanswered", ["question"])
+
+
+def observe_answers(answers: dict) -> None:
+    if isinstance(answers.get("age"), int | float):
+        ANSWER_AGE.observe(answers["age"])
+    if isinstance(answers.get("sleep_hours"), int | float):
+        ANSWER_SLEEP_HOURS.observe(answers["sleep_hours"])
+    for key, value in answers.items():
+        if value is None:
+            ANSWER_MISSING.labels(question=key).inc()

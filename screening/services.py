@@ -1,0 +1,245 @@
+"""The screening lifecycle: submit (hold credits) -> claim -> score -> done (capture) | failed (release).
+
+Every transition is a conditional update or happens under the screening's row lock, so a task delivered twice,
+a worker killed mid-task or a sweep racing a worker never scores twice, charges twice or loses credits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from billing.services import wallet_capture, wallet_hold, wallet_release
+from predictor.exceptions import AnswersInvalid, PredictorError
+from predictor.registry import MODEL_KEYS, predict
+from predictor.schema import validate_answers
+from screening import metrics
+from screening.exceptions import AnswersRejected, IdempotencyConflict, ModelNotOffered, NotRetryable
+from screening.models import Screening
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+Status = Screening.Status
+FAILED_MESSAGE = "We could not compute this estimate. Your credits have been returned."
+TIMED_OUT_MESSAGE = "This estimate took too long and was stopped. Your credits have been returned."
+
+
+@dataclass(frozen=True)
+class Submission:
+    screening: Screening
+    created: bool  # False when an Idempotency-Key replayed an earlier submission
+
+
+def _fingerprint(model_key: str, answers: dict[str, Any]) -> str:
+    canonical = json.dumps({"model": model_key, "answers": answers}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(*, user: User, idempotency_key: str, fingerprint: str) -> Submission | None:
+    earlier = Screening.objects.filter(owner=user, idempotency_key=idempotency_key).first()
+    if earlier is None:
+        return None
+    if earlier.request_fingerprint != fingerprint:
+        raise IdempotencyConflict()
+    return Submission(screening=earlier, created=False)
+
+
+def screening_submit(*, user: User, model_key: str, answers: Any, idempotency_key: str = "") -> Submission:
+    """Validate, hold the model's cost, create the screening and queue it once the transaction commits.
+
+    All or nothing: without enough credits nothing is created and nothing is held.
+    """
+    if model_key not in MODEL_KEYS:
+        raise ModelNotOffered(
+            f"There is no model called {model_key!r}.",
+            extra={"fields": {"model": [f"Choose one of: {', '.join(MODEL_KEYS)}."]}},
+        )
+    if not isinstance(answers, dict):
+        raise AnswersRejected(extra={"fields": {"answers": ["Send the answers as an object of question: answer."]}})
+    try:
+        cleaned = validate_answers(answers)
+    except AnswersInvalid as error:
+        raise AnswersRejected(extra={"fields": error.errors}) from error
+
+    fingerprint = _fingerprint(model_key, cleaned)
+    if idempotency_key and (replay := _replay(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)):
+        return replay
+
+    try:
+        with transaction.atomic():
+            screening = Screening.objects.create(
+                owner=user,
+                model_key=model_key,
+                answers=cleaned,
+                cost=settings.PREDICTOR_MODEL_COSTS[model_key],
+                idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint,
+                task_id=str(uuid.uuid4()),
+            )
+            wallet_hold(user=user, amount=screening.cost, screening=screening)
+            transaction.on_commit(lambda: _enqueue(screening))
+    except IntegrityError:
+        # The same key submitted twice at once: the unique constraint let one through; answer like a replay.
+        if idempotency_key and (replay := _replay(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)):
+            return replay
+        raise
+
+    metrics.SUBMITTED.labels(model=model_key).inc()
+    metrics.observe_answers(cleaned)
+    logger.info("screening submitted", extra={"screening_id": str(screening.id), "model": model_key})
+    return Submission(screening=screening, created=True)
+
+
+def _enqueue(screening: Screening) -> None:
+    from screening.tasks import score_screening
+
+    try:
+        score_screening.apply_async(args=[str(screening.id)], task_id=screening.task_id)
+    except Exception:
+        # The broker is unreachable. The screening stays pending with its credits held; the periodic sweep
+        # queues it again or, failing that, fails it and returns the credits.
+        logger.exception("could not queue screening", extra={"screening_id": str(screening.id)})
+
+
+def screening_claim(*, screening_id: uuid.UUID | str) -> Screening | None:
+    """pending -> running, once. None when another delivery of the task already claimed it."""
+    claimed = Screening.objects.filter(id=screening_id, status=Status.PENDING).update(
+        status=Status.RUNNING, started_at=timezone.now()
+    )
+    if claimed != 1:
+        return None
+    return Screening.objects.select_related("owner").get(id=screening_id)
+
+
+def screening_score(*, screening_id: uuid.UUID | str) -> Screening | None:
+    """Claim, score and settle one screening. Transient database errors propagate so the task can retry."""
+    screening = screening_claim(screening_id=screening_id)
+    if screening is None:
+        logger.info("screening already claimed", extra={"screening_id": str(screening_id)})
+        return None
+    metrics.QUEUE_WAIT_SECONDS.labels(model=screening.model_key).observe(
+        (screening.started_at - screening.created_at).total_seconds()
+    )
+    started = time.perf_counter()
+    try:
+        prediction = predict(screening.model_key, screening.answers)
+    except SoftTimeLimitExceeded:
+        return screening_fail(screening_id=screening.id, message=TIMED_OUT_MESSAGE, reason="timeout")
+    except (PredictorError, ValueError, KeyError, TypeError, ArithmeticError, OSError) as error:
+        # A model or artifact problem is this screening's failure: tell the person, return the credits.
+        logger.warning(
+            "screening scoring failed",
+            extra={"screening_id": str(screening.id), "error_type": type(error).__name__},
+        )
+        return screening_fail(screening_id=screening.id, message=FAILED_MESSAGE, reason="scoring_error")
+    metrics.INFERENCE_SECONDS.labels(model=screening.model_key).observe(time.perf_counter() - started)
+    return _screening_complete(screening_id=screening.id, prediction=prediction)
+
+
+@transaction.atomic
+def _screening_complete(*, screening_id: uuid.UUID, prediction) -> Screening | None:
+    screening = Screening.objects.select_for_update().select_related("owner").get(id=screening_id)
+    if screening.status != Status.RUNNING:
+        return None  # the sweep failed it meanwhile; its credits were already released
+    screening.status = Status.DONE
+    screening.probability = prediction.probability
+    screening.risk_band = prediction.risk_band
+    screening.factors = prediction.factors
+    screening.model_version = prediction.model_version
+    screening.base_rate = prediction.base_rate
+    screening.finished_at = timezone.now()
+    screening.save()
+    wallet_capture(screening=screening)
+
+    def observe() -> None:
+        metrics.COMPLETED.labels(model=screening.model_key, band=screening.risk_band).inc()
+        metrics.END_TO_END_SECONDS.labels(model=screening.model_key).observe(
+            (screening.finished_at - screening.created_at).total_seconds()
+        )
+        logger.info("screening done", extra={"screening_id": str(screening.id), "model": screening.model_key})
+
+    transaction.on_commit(observe)
+    return screening
+
+
+@transaction.atomic
+def screening_fail(*, screening_id: uuid.UUID | str, message: str, reason: str) -> Screening | None:
+    """Mark an unfinished screening failed and give its credits back. A finished one is left alone."""
+    screening = Screening.objects.select_for_update().select_related("owner").get(id=screening_id)
+    if screening.is_finished:
+        return None
+    screening.status = Status.FAILED
+    screening.error_message = message
+    screening.finished_at = timezone.now()
+    screening.save(update_fields=["status", "error_message", "finished_at"])
+    wallet_release(screening=screening)
+    transaction.on_commit(lambda: metrics.FAILED.labels(model=screening.model_key, reason=reason).inc())
+    logger.info("screening failed", extra={"screening_id": str(screening.id), "reason": reason})
+    return screening
+
+
+def screening_release_claim(*, screening_id: uuid.UUID | str) -> None:
+    """running -> pending, so a retried task can claim the screening again after a transient error."""
+    Screening.objects.filter(id=screening_id, status=Status.RUNNING).update(status=Status.PENDING, started_at=None)
+
+
+def screening_sweep_stuck(*, now=None) -> dict[str, int]:
+    """Re-queue once, then fail and refund, every screening unfinished for longer than the setting allows."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.SCREENING_STUCK_AFTER_SECONDS)
+    counts = {"requeued": 0, "failed": 0}
+    stuck_ids = list(
+        Screening.objects.filter(
+            Q(status=Status.PENDING, queued_at__lt=cutoff) | Q(status=Status.RUNNING, started_at__lt=cutoff)
+        ).values_list("id", flat=True)[:500]
+    )
+    for screening_id in stuck_ids:
+        with transaction.atomic():
+            # skip_locked: a worker finishing this very screening holds its lock; leave it to the worker.
+            screening = (
+                Screening.objects.select_for_update(skip_locked=True)
+                .filter(id=screening_id, status__in=[Status.PENDING, Status.RUNNING])
+                .first()
+            )
+            if screening is None:
+                continue
+            if screening.requeue_count < 1:
+                screening.status = Status.PENDING
+                screening.started_at = None
+                screening.queued_at = now
+                screening.requeue_count += 1
+                screening.task_id = str(uuid.uuid4())
+                screening.save(update_fields=["status", "started_at", "queued_at", "requeue_count", "task_id"])
+                transaction.on_commit(lambda s=screening: _enqueue(s))
+                metrics.REQUEUED.labels(model=screening.model_key).inc()
+                counts["requeued"] += 1
+            else:
+                screening_fail(screening_id=screening.id, message=TIMED_OUT_MESSAGE, reason="stuck")
+                counts["failed"] += 1
+    if stuck_ids:
+        logger.info("stuck screenings swept", extra=counts)
+    return counts
+
+
+def screening_retry(*, screening: Screening) -> Submission:
+    """Staff: score a failed screening's answers again as a new screening, charged like any other."""
+    if screening.status != Status.FAILED:
+        raise NotRetryable()
+    submission = screening_submit(user=screening.owner, model_key=screening.model_key, answers=screening.answers)
+    Screening.objects.filter(id=submission.screening.id).update(retry_of=screening)
+    return submission
