@@ -153,7 +153,9 @@ def screening_score(*, screening_id: uuid.UUID | str) -> Screening | None:
 
 @transaction.atomic
 def _screening_complete(*, screening_id: uuid.UUID, prediction) -> Screening | None:
-    screening = Screening.objects.select_for_update().select_related("owner").get(id=screening_id)
+    # of=("self",): lock the screening only. Locking the joined owner row too would deadlock with a submission
+    # that holds the wallet and, at commit, checks its screening's owner foreign key.
+    screening = Screening.objects.select_for_update(of=("self",)).select_related("owner").get(id=screening_id)
     if screening.status != Status.RUNNING:
         return None  # the sweep failed it meanwhile; its credits were already released
     screening.status = Status.DONE
@@ -180,7 +182,7 @@ def _screening_complete(*, screening_id: uuid.UUID, prediction) -> Screening | N
 @transaction.atomic
 def screening_fail(*, screening_id: uuid.UUID | str, message: str, reason: str) -> Screening | None:
     """Mark an unfinished screening failed and give its credits back. A finished one is left alone."""
-    screening = Screening.objects.select_for_update().select_related("owner").get(id=screening_id)
+    screening = Screening.objects.select_for_update(of=("self",)).select_related("owner").get(id=screening_id)
     if screening.is_finished:
         return None
     screening.status = Status.FAILED
@@ -238,6 +240,7 @@ def screening_sweep_stuck(*, now=None) -> dict[str, int]:
 
 def screening_retry(*, screening: Screening) -> Submission:
     """Staff: score a failed screening's answers again as a new screening, charged like any other."""
+    screening.refresh_from_db(fields=["status"])
     if screening.status != Status.FAILED:
         raise NotRetryable()
     submission = screening_submit(user=screening.owner, model_key=screening.model_key, answers=screening.answers)
