@@ -34,8 +34,12 @@ def wallet_create(*, user: User) -> Wallet:
 
 def _locked_wallet(user: User) -> Wallet:
     # select_for_update serialises every change to one wallet: two holds can't both read the same balance.
-    Wallet.objects.get_or_create(user=user)
-    return Wallet.objects.select_for_update().get(user=user)
+    wallet = Wallet.objects.select_for_update().filter(user=user).first()
+    if wallet is None:
+        # Accounts made outside sign-up (createsuperuser) get an empty wallet on first use.
+        Wallet.objects.get_or_create(user=user)
+        wallet = Wallet.objects.select_for_update().get(user=user)
+    return wallet
 
 
 def _record(
