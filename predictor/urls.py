@@ -1,2 +1,10 @@
+from django.urls import path
+
+from predictor import views
+
 app_name = "predictor"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("models/", views.model_card, name="model-card"),
+    path("models/plots/<str:name>.png", views.model_card_plot, name="model-card-plot"),
+]
