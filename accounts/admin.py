@@ -75,7 +75,11 @@ class UserAdmin(BaseUserAdmin):
             rows,
         )
 
-    @admin.action(description="Grant or adjust credits…")
+    def has_change_credits_permission(self, request: HttpRequest) -> bool:
+        # Seeing users is not enough to mint credits: it takes the right to add ledger entries.
+        return request.user.has_perm("billing.add_ledgerentry")
+
+    @admin.action(description="Grant or adjust credits…", permissions=["change_credits"])
     def change_credits(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse | None:
         form = CreditChangeForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():

@@ -18,7 +18,7 @@ def wallet_balance(*, user: User) -> dict[str, int]:
 
 
 def ledger_list(*, user: User) -> QuerySet[LedgerEntry]:
-    return LedgerEntry.objects.filter(wallet__user=user).select_related("screening").order_by("-created_at", "-id")
+    return LedgerEntry.objects.filter(wallet__user=user).order_by("-created_at", "-id")
 
 
 def wallet_audit() -> list[dict]:

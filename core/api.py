@@ -3,6 +3,8 @@
 Validation errors put per-field messages under extra.fields, so a client can show each next to its input.
 """
 
+import logging
+import traceback
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -15,6 +17,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.exceptions import ApplicationError
 
+logger = logging.getLogger(__name__)
 VALIDATION_MESSAGE = "Some of the values sent are not valid."
 
 
@@ -34,7 +37,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None  # an unexpected error: Django answers 500 and logs it
+        # A bug, not a client error: log it for us, answer in the API's shape without internals.
+        # Type and stack only: an exception's message can quote the data (a database error quotes the row).
+        stack = "".join(traceback.format_tb(exc.__traceback__))
+        logger.error("unhandled API error %s\n%s", type(exc).__name__, stack)
+        return Response(error_body("Something went wrong on our side. Please try again."), status=500)
 
     if isinstance(exc, exceptions.ValidationError):
         fields = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}

@@ -43,7 +43,11 @@ class ScreeningAdmin(admin.ModelAdmin):
     def answers_display(self, obj: Screening):
         return format_html("<pre>{}</pre>", json.dumps(obj.answers, indent=2, sort_keys=True))
 
-    @admin.action(description="Retry the selected failed screenings (charged as new screenings)")
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        # A retry charges the person again, so viewing screenings is not enough.
+        return request.user.has_perm("screening.change_screening")
+
+    @admin.action(description="Retry the selected failed screenings (charged as new screenings)", permissions=["retry"])
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[Screening]) -> None:
         retried = 0
         for screening in queryset.select_related("owner"):

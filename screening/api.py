@@ -11,6 +11,7 @@ from screening.selectors import screening_get, screening_list
 from screening.services import screening_submit
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_MAX_LENGTH = Screening._meta.get_field("idempotency_key").max_length
 
 
 class ResultSerializer(serializers.Serializer):
@@ -89,11 +90,16 @@ class ScreeningListCreateApi(ListAPIView):
     def post(self, request: Request) -> Response:
         data = ScreeningSubmitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        idempotency_key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+        if len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+            raise serializers.ValidationError(
+                {IDEMPOTENCY_HEADER: [f"Use at most {IDEMPOTENCY_KEY_MAX_LENGTH} characters."]}
+            )
         submission = screening_submit(
             user=request.user,
             model_key=data.validated_data["model"],
             answers=data.validated_data["answers"],
-            idempotency_key=request.headers.get(IDEMPOTENCY_HEADER, "").strip()[:255],
+            idempotency_key=idempotency_key,
         )
         body = ScreeningSubmittedSerializer(submission.screening, context={"request": request}).data
         headers = {"Location": body["url"]}

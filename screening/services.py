@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import time
 import uuid
 from dataclasses import dataclass
@@ -17,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from billing.services import wallet_capture, wallet_hold, wallet_release
-from predictor.exceptions import AnswersInvalid, PredictorError
+from predictor.exceptions import AnswersInvalid
 from predictor.registry import MODEL_KEYS, predict
 from predictor.schema import validate_answers
 from screening import metrics
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Status = Screening.Status
+# Lost or reset connections: worth retrying. Anything else from the database is a real refusal.
+TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
 FAILED_MESSAGE = "We could not compute this estimate. Your credits have been returned."
 TIMED_OUT_MESSAGE = "This estimate took too long and was stopped. Your credits have been returned."
 
@@ -59,7 +62,9 @@ def _replay(*, user: User, idempotency_key: str, fingerprint: str) -> Submission
     return Submission(screening=earlier, created=False)
 
 
-def screening_submit(*, user: User, model_key: str, answers: Any, idempotency_key: str = "") -> Submission:
+def screening_submit(
+    *, user: User, model_key: str, answers: Any, idempotency_key: str = "", retry_of: Screening | None = None
+) -> Submission:
     """Validate, hold the model's cost, create the screening and queue it once the transaction commits.
 
     All or nothing: without enough credits nothing is created and nothing is held.
@@ -90,6 +95,7 @@ def screening_submit(*, user: User, model_key: str, answers: Any, idempotency_ke
                 idempotency_key=idempotency_key,
                 request_fingerprint=fingerprint,
                 task_id=str(uuid.uuid4()),
+                retry_of=retry_of,
             )
             wallet_hold(user=user, amount=screening.cost, screening=screening)
             transaction.on_commit(lambda: _enqueue(screening))
@@ -138,17 +144,29 @@ def screening_score(*, screening_id: uuid.UUID | str) -> Screening | None:
     started = time.perf_counter()
     try:
         prediction = predict(screening.model_key, screening.answers)
+        if not math.isfinite(prediction.probability):
+            raise ValueError("the model returned a non-finite probability")
     except SoftTimeLimitExceeded:
         return screening_fail(screening_id=screening.id, message=TIMED_OUT_MESSAGE, reason="timeout")
-    except (PredictorError, ValueError, KeyError, TypeError, ArithmeticError, OSError) as error:
-        # A model or artifact problem is this screening's failure: tell the person, return the credits.
+    except TRANSIENT_DATABASE_ERRORS:
+        raise  # the task hands the screening back and retries
+    except Exception as error:
+        # Whatever the model did wrong is this screening's failure: tell the person, return the credits now
+        # rather than after the sweep. Only the error's type is logged: its text may quote the answers.
         logger.warning(
             "screening scoring failed",
             extra={"screening_id": str(screening.id), "error_type": type(error).__name__},
         )
         return screening_fail(screening_id=screening.id, message=FAILED_MESSAGE, reason="scoring_error")
     metrics.INFERENCE_SECONDS.labels(model=screening.model_key).observe(time.perf_counter() - started)
-    return _screening_complete(screening_id=screening.id, prediction=prediction)
+    try:
+        return _screening_complete(screening_id=screening.id, prediction=prediction)
+    except (IntegrityError, DataError) as error:
+        # The database refused the result (a constraint): not transient, so fail and refund instead of retrying.
+        logger.warning(
+            "screening result refused", extra={"screening_id": str(screening.id), "error_type": type(error).__name__}
+        )
+        return screening_fail(screening_id=screening.id, message=FAILED_MESSAGE, reason="internal")
 
 
 @transaction.atomic
@@ -211,31 +229,41 @@ def screening_sweep_stuck(*, now=None) -> dict[str, int]:
         ).values_list("id", flat=True)[:500]
     )
     for screening_id in stuck_ids:
-        with transaction.atomic():
-            # skip_locked: a worker finishing this very screening holds its lock; leave it to the worker.
-            screening = (
-                Screening.objects.select_for_update(skip_locked=True)
-                .filter(id=screening_id, status__in=[Status.PENDING, Status.RUNNING])
-                .first()
-            )
-            if screening is None:
-                continue
-            if screening.requeue_count < 1:
-                screening.status = Status.PENDING
-                screening.started_at = None
-                screening.queued_at = now
-                screening.requeue_count += 1
-                screening.task_id = str(uuid.uuid4())
-                screening.save(update_fields=["status", "started_at", "queued_at", "requeue_count", "task_id"])
-                transaction.on_commit(lambda s=screening: _enqueue(s))
-                metrics.REQUEUED.labels(model=screening.model_key).inc()
-                counts["requeued"] += 1
-            else:
-                screening_fail(screening_id=screening.id, message=TIMED_OUT_MESSAGE, reason="stuck")
-                counts["failed"] += 1
+        try:
+            outcome = _sweep_one(screening_id=screening_id, now=now)
+        except Exception:
+            # One screening in an unexpected state must not keep every later one's credits held.
+            logger.exception("could not sweep screening", extra={"screening_id": str(screening_id)})
+            continue
+        if outcome:
+            counts[outcome] += 1
     if stuck_ids:
         logger.info("stuck screenings swept", extra=counts)
     return counts
+
+
+@transaction.atomic
+def _sweep_one(*, screening_id: uuid.UUID, now) -> str | None:
+    # skip_locked: a worker finishing this very screening holds its lock; leave it to the worker.
+    screening = (
+        Screening.objects.select_for_update(skip_locked=True)
+        .filter(id=screening_id, status__in=[Status.PENDING, Status.RUNNING])
+        .first()
+    )
+    if screening is None:
+        return None
+    if screening.requeue_count < 1:
+        screening.status = Status.PENDING
+        screening.started_at = None
+        screening.queued_at = now
+        screening.requeue_count += 1
+        screening.task_id = str(uuid.uuid4())
+        screening.save(update_fields=["status", "started_at", "queued_at", "requeue_count", "task_id"])
+        transaction.on_commit(lambda: _enqueue(screening))
+        metrics.REQUEUED.labels(model=screening.model_key).inc()
+        return "requeued"
+    screening_fail(screening_id=screening.id, message=TIMED_OUT_MESSAGE, reason="stuck")
+    return "failed"
 
 
 def screening_retry(*, screening: Screening) -> Submission:
@@ -243,6 +271,11 @@ def screening_retry(*, screening: Screening) -> Submission:
     screening.refresh_from_db(fields=["status"])
     if screening.status != Status.FAILED:
         raise NotRetryable()
-    submission = screening_submit(user=screening.owner, model_key=screening.model_key, answers=screening.answers)
-    Screening.objects.filter(id=submission.screening.id).update(retry_of=screening)
-    return submission
+    # The key makes a second click (or a second staff member) return the same retry instead of charging again.
+    return screening_submit(
+        user=screening.owner,
+        model_key=screening.model_key,
+        answers=screening.answers,
+        idempotency_key=f"retry:{screening.id}",
+        retry_of=screening,
+    )

@@ -139,3 +139,26 @@ def test_another_persons_screening_is_404_never_403(member_api, outsider, answer
 def test_screenings_need_authentication(api_client, answers):
     assert post(api_client, {"model": "logistic", "answers": answers}).status_code == 401
     assert api_client.get(LIST).status_code == 401
+
+
+def test_an_idempotency_key_longer_than_it_can_be_stored_is_refused(member_api, answers):
+    response = post(member_api, {"model": "logistic", "answers": answers}, **{"Idempotency-Key": "k" * 256})
+
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()["extra"]["fields"]
+    assert not Screening.objects.exists()
+
+
+def test_an_unexpected_error_answers_500_in_the_error_shape_without_internals(member_api, answers, monkeypatch):
+    from screening import api
+
+    def broken(**kwargs):
+        raise RuntimeError("secret detail: answers=...")
+
+    monkeypatch.setattr(api, "screening_submit", broken)
+    member_api.raise_request_exception = False
+
+    response = post(member_api, {"model": "logistic", "answers": answers})
+
+    assert response.status_code == 500
+    assert response.json() == {"message": "Something went wrong on our side. Please try again.", "extra": {}}

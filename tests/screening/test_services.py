@@ -1,3 +1,4 @@
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -255,3 +256,64 @@ def test_staff_retry_of_a_failed_screening_creates_a_new_charged_one(member, ans
     assert retried.answers == failed.answers
     with pytest.raises(NotRetryable):
         services.screening_retry(screening=retried)
+
+
+def test_a_second_staff_retry_returns_the_first_retry_without_charging_again(member, answers):
+    failed = screening_submit(user=member, model_key="forest", answers=answers).screening
+    services.screening_fail(screening_id=failed.id, message="x", reason="test")
+
+    first = services.screening_retry(screening=failed)
+    second = services.screening_retry(screening=failed)
+
+    assert second.screening.id == first.screening.id
+    assert not second.created
+    assert wallet_balance(user=member) == {"available": 7, "held": 3}
+
+
+def test_any_unexpected_model_error_fails_at_once_and_refunds(member, answers, monkeypatch):
+    screening = screening_submit(user=member, model_key="logistic", answers=answers).screening
+
+    def crashing_model(model_key, answers):
+        raise RuntimeError(f"boom with {answers}")
+
+    monkeypatch.setattr(services, "predict", crashing_model)
+
+    services.screening_score(screening_id=screening.id)
+
+    screening.refresh_from_db()
+    assert screening.status == Status.FAILED
+    assert ledger_kinds(screening) == ["hold", "release"]
+
+
+def test_a_non_finite_probability_is_a_failure_not_a_result(member, answers, monkeypatch):
+    from predictor.registry import predict as real_predict
+
+    screening = screening_submit(user=member, model_key="logistic", answers=answers).screening
+    nan_prediction = dataclasses.replace(real_predict("logistic", answers), probability=float("nan"))
+    monkeypatch.setattr(services, "predict", lambda model_key, answers: nan_prediction)
+
+    services.screening_score(screening_id=screening.id)
+
+    screening.refresh_from_db()
+    assert (screening.status, screening.probability) == (Status.FAILED, None)
+
+
+def test_one_screening_that_cannot_be_swept_does_not_stop_the_others(member, answers, monkeypatch):
+    long_ago = timezone.now() - timedelta(minutes=10)
+    first = screening_submit(user=member, model_key="logistic", answers=answers).screening
+    second = screening_submit(user=member, model_key="logistic", answers=answers).screening
+    Screening.objects.update(status=Status.RUNNING, started_at=long_ago, queued_at=long_ago, requeue_count=1)
+    real_fail = services.screening_fail
+
+    def fail_breaks_on_first(*, screening_id, **kwargs):
+        if screening_id == first.id:
+            raise RuntimeError("ledger in an unexpected state")
+        return real_fail(screening_id=screening_id, **kwargs)
+
+    monkeypatch.setattr(services, "screening_fail", fail_breaks_on_first)
+
+    counts = screening_sweep_stuck()
+
+    second.refresh_from_db()
+    assert counts == {"requeued": 0, "failed": 1}
+    assert second.status == Status.FAILED
