@@ -20,7 +20,8 @@ MIN_EFFECT = 0.02
 
 
 def _label(key: str, value: str) -> str:
-    return QUESTIONS_BY_KEY[key].choice_label(value).lower()
+    # "Working (including temporarily away from work)" -> "working": the factor sentence already has brackets.
+    return QUESTIONS_BY_KEY[key].choice_label(value).split(" (")[0].lower()
 
 
 def _hours(value: float) -> str:
