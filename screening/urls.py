@@ -1,2 +1,11 @@
+from django.urls import path
+
+from screening import views
+
 app_name = "screening"
-urlpatterns: list = []
+urlpatterns = [
+    path("check/", views.new, name="new"),
+    path("history/", views.history, name="history"),
+    path("checks/<uuid:screening_id>/", views.detail, name="detail"),
+    path("checks/<uuid:screening_id>/status/", views.status, name="status"),
+]

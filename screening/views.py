@@ -1,0 +1,189 @@
+"""Questionnaire, result, history. Thin: parse the request, call one service or selector, render."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+
+from billing.exceptions import InsufficientCredits
+from billing.models import LedgerEntry
+from billing.selectors import wallet_balance
+from core.models import HelpResource
+from predictor.exceptions import PredictorError
+from predictor.registry import model_catalogue
+from screening.exceptions import AnswersRejected, IdempotencyConflict, ModelNotOffered
+from screening.forms import MODEL_FIELD, ScreeningForm, answers_for_display, initial_from
+from screening.models import Screening
+from screening.selectors import screening_get, screening_list
+from screening.services import screening_submit
+
+logger = logging.getLogger(__name__)
+
+HISTORY_PAGE_SIZE = 20
+CHART_POINTS = 50
+
+
+@never_cache
+@login_required
+def new(request: HttpRequest) -> HttpResponse:
+    balance = wallet_balance(user=request.user)
+    initial, earlier = {}, None
+    if request.method == "GET" and request.GET.get("from"):
+        earlier = screening_get(user=request.user, screening_id=_uuid_or_404(request.GET["from"]))
+        initial = initial_from(earlier.answers, earlier.model_key)
+    try:
+        models = model_catalogue()
+    except PredictorError:
+        logger.exception("model catalogue unavailable")
+        context = {"help_resources": HelpResource.objects.for_display()}
+        return render(request, "screening/unavailable.html", context, status=503)
+    form = ScreeningForm(request.POST or None, initial=initial, models=models, available_credits=balance["available"])
+    if request.method == "POST" and form.is_valid():
+        try:
+            submission = screening_submit(
+                user=request.user,
+                model_key=form.cleaned_data[MODEL_FIELD],
+                answers=form.answers(),
+                idempotency_key=form.idempotency_key(),
+            )
+        except IdempotencyConflict:
+            form.renew_submission_key()
+            form.add_error(None, "You already sent this form with other answers. Check them and send it again.")
+        except AnswersRejected as error:
+            form.add_answer_errors(error.extra.get("fields", {}))
+        except ModelNotOffered as error:
+            form.add_error(MODEL_FIELD, error.message)
+        except InsufficientCredits as error:
+            form.add_error(MODEL_FIELD, f"{error.message} Choose a model that costs less, or see your credits.")
+        else:
+            if submission.created:
+                messages.success(request, "Thank you. Your answers are in and your estimate is being worked out.")
+            else:
+                messages.info(
+                    request, "You had already sent these answers, so here is that check. Nothing more was charged."
+                )
+            return redirect("screening:detail", screening_id=submission.screening.id)
+    return render(request, "screening/new.html", {"form": form, "balance": balance, "earlier": earlier})
+
+
+def _uuid_or_404(value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise Http404("No such check.") from None
+
+
+@never_cache
+@login_required
+def detail(request: HttpRequest, screening_id: UUID) -> HttpResponse:
+    screening = screening_get(user=request.user, screening_id=screening_id)
+    context = _result_context(screening)
+    context["answers"] = answers_for_display(screening.answers)
+    return render(request, "screening/detail.html", context)
+
+
+@never_cache
+@login_required
+def status(request: HttpRequest, screening_id: UUID) -> HttpResponse:
+    """The result block alone, which the detail page polls for while the estimate is being worked out."""
+    screening = screening_get(user=request.user, screening_id=screening_id)
+    return render(request, "screening/_result.html", _result_context(screening))
+
+
+@never_cache
+@login_required
+def history(request: HttpRequest) -> HttpResponse:
+    screenings = screening_list(user=request.user).only(
+        "id", "created_at", "model_key", "status", "probability", "risk_band", "base_rate", "model_version"
+    )
+    page = Paginator(screenings, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for screening in page.object_list:
+        screening.percent = percent(screening.probability) if screening.probability is not None else ""
+    done = list(screenings.filter(status=Screening.Status.DONE)[:CHART_POINTS])
+    return render(request, "screening/history.html", {"page": page, "chart": history_chart(done[::-1])})
+
+
+def _result_context(screening: Screening) -> dict[str, Any]:
+    refund = None
+    if screening.status == Screening.Status.FAILED:
+        refund = screening.ledger_entries.filter(kind=LedgerEntry.Kind.RELEASE).first()
+    probability, base_rate = screening.probability, screening.base_rate
+    return {
+        "screening": screening,
+        "percent": percent(probability) if probability is not None else "",
+        "base_percent": percent(base_rate) if base_rate is not None else "",
+        "bar_width": f"{(probability or 0) * 100:.1f}",
+        "base_bar_width": f"{(base_rate or 0) * 100:.1f}",
+        "refund": refund,
+        "help_resources": HelpResource.objects.for_display(),
+        "factors_raise": [f for f in screening.factors if f.get("direction") == "raises"],
+        "factors_lower": [f for f in screening.factors if f.get("direction") != "raises"],
+        "poll_url": reverse("screening:status", args=[screening.id]) if not screening.is_finished else "",
+    }
+
+
+def percent(probability: float) -> str:
+    """0.234 -> "23%"; tiny values say so rather than round to a reassuring 0 %."""
+    if probability < 0.01:
+        return "under 1%"
+    if probability > 0.99:
+        return "over 99%"
+    return f"{probability * 100:.0f}%"
+
+
+# --- The history chart: a server-rendered SVG, no JavaScript. -------------------------------------------------
+
+CHART_WIDTH, CHART_HEIGHT = 520, 250
+PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 80, 504, 18, 200
+
+
+def _y(probability: float) -> float:
+    return round(PLOT_BOTTOM - probability * (PLOT_BOTTOM - PLOT_TOP), 1)
+
+
+def history_chart(screenings: list[Screening]) -> dict[str, Any] | None:
+    """Coordinates for the estimate-over-time chart, oldest first; points are evenly spaced, one per check."""
+    if not screenings:
+        return None
+    span = PLOT_RIGHT - PLOT_LEFT
+    count = len(screenings)
+    points = []
+    for index, screening in enumerate(screenings):
+        x = PLOT_LEFT + span / 2 if count == 1 else PLOT_LEFT + span * index / (count - 1)
+        points.append(
+            {
+                "x": round(x, 1),
+                "y": _y(screening.probability),
+                "percent": percent(screening.probability),
+                "screening": screening,
+            }
+        )
+    base_rate = screenings[-1].base_rate
+    return {
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "left": PLOT_LEFT,
+        "right": PLOT_RIGHT,
+        "bottom": PLOT_BOTTOM,
+        "points": points,
+        "polyline": " ".join(f"{p['x']},{p['y']}" for p in points),
+        "grid": [{"y": _y(v / 100), "label": f"{v}%"} for v in (0, 25, 50, 75, 100)],
+        "base_rate": base_rate,
+        "base_rate_percent": percent(base_rate) if base_rate is not None else "",
+        "last_percent": points[-1]["percent"],
+        "half_span": round(span / 2, 1),
+        "base_rate_y": _y(base_rate) if base_rate is not None else None,
+        "first": screenings[0],
+        "last": screenings[-1],
+        "label_y": CHART_HEIGHT - 14,
+    }
