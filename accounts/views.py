@@ -1,4 +1,5 @@
 import json
+import math
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -10,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.forms import DeleteAccountForm, EmailLoginForm, SignupForm
 from accounts.services import export_filename, user_delete, user_export, user_register
@@ -32,9 +34,27 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/signup.html", {"form": form})
 
 
+class WebAuthThrottle(SimpleRateThrottle):
+    """The API's "auth" rate limit, applied to the web login and sharing its counter per client address."""
+
+    scope = "auth"
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
 class LoginView(auth_views.LoginView):
     authentication_form = EmailLoginForm
     redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        throttle = WebAuthThrottle()
+        if not throttle.allow_request(request, self):
+            # Refused before any password is checked, so guessing gains nothing.
+            messages.error(request, f"Too many attempts. Try again in {math.ceil(throttle.wait() or 1)} seconds.")
+            form = self.authentication_form(request, initial={"username": request.POST.get("username", "")})
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         response = super().form_valid(form)

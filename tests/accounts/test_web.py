@@ -79,3 +79,16 @@ def test_password_change_and_reset(client, member, password):
 def test_every_account_page_renders(client):
     for name in ["accounts:signup", "accounts:login", "accounts:password_reset", "home"]:
         assert client.get(reverse(name)).status_code == 200
+
+
+def test_web_login_attempts_share_the_auth_rate_limit(client, member, monkeypatch):
+    from accounts.views import WebAuthThrottle
+
+    monkeypatch.setattr(WebAuthThrottle, "THROTTLE_RATES", {"auth": "3/min"})
+    url = reverse("accounts:login")
+
+    statuses = [client.post(url, {"username": member.email, "password": "guess"}).status_code for _ in range(4)]
+    refused = client.post(url, {"username": member.email, "password": "guess"})
+
+    assert statuses == [200, 200, 200, 429]
+    assert "Too many attempts" in refused.content.decode()
