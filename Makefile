@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format worker beat bench migrate superuser clean
+.PHONY: run test lint format worker beat bench migrate superuser clean serve ops-proof load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,18 @@ worker: install
 
 beat: install
 	$(BIN)/celery -A config beat --loglevel=INFO
+
+# gunicorn as in production (config/gunicorn.py), metrics merged across its processes.
+serve: migrate
+	PROMETHEUS_MULTIPROC_DIR=/tmp/mhc-prometheus-web GUNICORN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c config/gunicorn.py config.wsgi
+
+# The operations proof of .ci/run: compose and Prometheus configs, then the loopback stack with real Prometheus.
+ops-proof: install
+	.ci/ops-proof
+
+# Mixed API load against its own loopback stack (PostgreSQL and redis-server needed): make load LOAD_ARGS="--users 8"
+load: install
+	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
 
 superuser: migrate
 	$(BIN)/python manage.py createsuperuser

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core import health
+from core import metrics as core_metrics
 from core import views as core_views
 
 api_patterns = [
@@ -21,4 +23,8 @@ urlpatterns = [
     path("", include("screening.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_patterns)),
+    # Operations: liveness, readiness and the Prometheus scrape (bearer token; see docs/operations.md).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", core_metrics.metrics, name="metrics"),
 ]

@@ -2,7 +2,10 @@
 
 from prometheus_client import Counter, Histogram
 
+from screening.models import Screening
+
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+FAILURE_REASONS = ("scoring_error", "timeout", "stuck")
 
 SUBMITTED = Counter("mhc_screenings_submitted_total", "Screenings accepted for scoring", ["model"])
 COMPLETED = Counter("mhc_screenings_completed_total", "Screenings scored", ["model", "band"])
@@ -24,14 +27,30 @@ ANSWER_AGE = Histogram(
 ANSWER_SLEEP_HOURS = Histogram(
     "mhc_answer_sleep_hours", "Usual sleep hours given", buckets=(4, 5, 6, 7, 8, 9, 10, 12, 24)
 )
+ANSWER_HOUSEHOLD_SIZE = Histogram(
+    "mhc_answer_household_size", "Household size given", buckets=(1, 2, 3, 4, 5, 6, 8, 20)
+)
 ANSWER_MISSING = Counter("mhc_answer_missing_total", "Optional questions left unanswered", ["question"])
+
+# Every known label combination exists from the start, so a dashboard shows 0 failures rather than "no data".
+for _model in Screening.ModelKey.values:
+    SUBMITTED.labels(model=_model)
+    REQUEUED.labels(model=_model)
+    for _band in Screening.RiskBand.values:
+        COMPLETED.labels(model=_model, band=_band)
+    for _reason in FAILURE_REASONS:
+        FAILED.labels(model=_model, reason=_reason)
 
 
 def observe_answers(answers: dict) -> None:
-    if isinstance(answers.get("age"), int | float):
-        ANSWER_AGE.observe(answers["age"])
-    if isinstance(answers.get("sleep_hours"), int | float):
-        ANSWER_SLEEP_HOURS.observe(answers["sleep_hours"])
+    for histogram, key in (
+        (ANSWER_AGE, "age"),
+        (ANSWER_SLEEP_HOURS, "sleep_hours"),
+        (ANSWER_HOUSEHOLD_SIZE, "household_size"),
+    ):
+        value = answers.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            histogram.observe(value)
     for key, value in answers.items():
         if value is None:
             ANSWER_MISSING.labels(question=key).inc()

@@ -13,3 +13,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Tests scrape /metrics anonymously unless a test turns protection on; tests/ops checks production refuses it.
+METRICS_ALLOW_ANONYMOUS = True
+METRICS_BEARER_TOKEN = ""

@@ -1,0 +1,38 @@
+"""The active model version, as an info metric computed when Prometheus scrapes.
+
+A scrape-time collector rather than a stored gauge: the version is whatever the registry says now (a rollout
+changes ml_artifacts/ACTIVE without restarting anything), and info metrics cannot be shared between processes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from prometheus_client.core import InfoMetricFamily, Metric
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE = "unavailable"
+
+
+def active_model_version() -> str:
+    try:
+        from predictor.registry import active_version
+    except ImportError:
+        return UNAVAILABLE
+    try:
+        return str(active_version()) or UNAVAILABLE
+    except Exception as error:  # a scrape must not fail because the artifacts are missing; /readyz says why
+        logger.debug("active model version unavailable", extra={"error_type": type(error).__name__})
+        return UNAVAILABLE
+
+
+class ActiveModelCollector:
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+    def collect(self) -> Iterable[Metric]:
+        yield InfoMetricFamily(
+            "mhc_model", "The model version scoring new screenings", value={"version": active_model_version()}
+        )
