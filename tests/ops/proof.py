@@ -211,7 +211,12 @@ def check_logs(stack: Stack, stats) -> None:
     inherited = {r["request_id"] for r in task_lines} & {r["request_id"] for r in finished}
     check(bool(inherited), "worker lines carry the request id of the request that submitted the screening")
     probabilities = [r["result"]["probability"] for r in stats.results if r.get("result")]
-    leaked = [p for p in probabilities if repr(p) in text or f"{p:.6f}" in text]
+    # A probability as a number of its own: "0.081234" inside a longer number such as a task runtime of
+    # 0.0812345 is a coincidence of digits, not a leak.
+    leaked = [
+        p for p in probabilities
+        if any(re.search(rf"(?<![\d.]){re.escape(form)}(?!\d)", text) for form in (repr(p), f"{p:.6f}"))
+    ]  # fmt: skip
     check(not leaked and bool(probabilities), f"none of {len(probabilities)} probabilities appears in the logs")
     check(not ANSWER_IN_LOG.search(text), "no questionnaire answer appears in the logs")
 
