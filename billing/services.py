@@ -128,12 +128,13 @@ def wallet_hold(*, user: User, amount: int, screening: Screening) -> LedgerEntry
 
 def _settle(*, screening: Screening, kind: str) -> LedgerEntry:
     wallet = _locked_wallet(screening.owner)
-    settled = LedgerEntry.objects.filter(screening=screening, kind__in=[Kind.CAPTURE, Kind.RELEASE]).first()
+    entries = {entry.kind: entry for entry in LedgerEntry.objects.filter(screening=screening)}
+    settled = entries.get(Kind.CAPTURE) or entries.get(Kind.RELEASE)
     if settled is not None:
         if settled.kind != kind:
             raise BillingError(f"The credits for this screening were already {settled.get_kind_display().lower()}d.")
         return settled
-    hold = LedgerEntry.objects.filter(screening=screening, kind=Kind.HOLD).first()
+    hold = entries.get(Kind.HOLD)
     if hold is None:
         raise BillingError("No credits were set aside for this screening.")
     amount = -hold.amount

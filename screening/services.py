@@ -160,7 +160,7 @@ def screening_score(*, screening_id: uuid.UUID | str) -> Screening | None:
         return screening_fail(screening_id=screening.id, message=FAILED_MESSAGE, reason="scoring_error")
     metrics.INFERENCE_SECONDS.labels(model=screening.model_key).observe(time.perf_counter() - started)
     try:
-        return _screening_complete(screening_id=screening.id, prediction=prediction)
+        return _screening_complete(screening=screening, prediction=prediction)
     except (IntegrityError, DataError) as error:
         # The database refused the result (a constraint): not transient, so fail and refund instead of retrying.
         logger.warning(
@@ -170,20 +170,23 @@ def screening_score(*, screening_id: uuid.UUID | str) -> Screening | None:
 
 
 @transaction.atomic
-def _screening_complete(*, screening_id: uuid.UUID, prediction) -> Screening | None:
-    # of=("self",): lock the screening only. Locking the joined owner row too would deadlock with a submission
-    # that holds the wallet and, at commit, checks its screening's owner foreign key.
-    screening = Screening.objects.select_for_update(of=("self",)).select_related("owner").get(id=screening_id)
-    if screening.status != Status.RUNNING:
-        return None  # the sweep failed it meanwhile; its credits were already released
-    screening.status = Status.DONE
-    screening.probability = prediction.probability
-    screening.risk_band = prediction.risk_band
-    screening.factors = prediction.factors
-    screening.model_version = prediction.model_version
-    screening.base_rate = prediction.base_rate
-    screening.finished_at = timezone.now()
-    screening.save()
+def _screening_complete(*, screening: Screening, prediction) -> Screening | None:
+    # A conditional UPDATE is the lock: if the sweep failed this screening meanwhile, it matches no row and the
+    # result is dropped (its credits were already released). It locks the screening row only, never the owner's,
+    # so it cannot deadlock with a submission checking its owner foreign key at commit.
+    finished_at = timezone.now()
+    result = {
+        "probability": prediction.probability,
+        "risk_band": prediction.risk_band,
+        "factors": prediction.factors,
+        "model_version": prediction.model_version,
+        "base_rate": prediction.base_rate,
+        "finished_at": finished_at,
+    }
+    if Screening.objects.filter(id=screening.id, status=Status.RUNNING).update(status=Status.DONE, **result) != 1:
+        return None
+    for field, value in {**result, "status": Status.DONE}.items():
+        setattr(screening, field, value)
     wallet_capture(screening=screening)
 
     def observe() -> None:

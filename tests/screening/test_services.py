@@ -237,7 +237,7 @@ def test_a_late_result_does_not_overwrite_a_screening_the_sweep_already_failed(m
 
     from predictor.registry import predict
 
-    result = services._screening_complete(screening_id=screening.id, prediction=predict("logistic", answers))
+    result = services._screening_complete(screening=screening, prediction=predict("logistic", answers))
 
     screening.refresh_from_db()
     assert result is None
