@@ -122,3 +122,25 @@ def test_the_openapi_schema_and_docs_are_served(api_client):
     assert "/api/v1/auth/register/" in paths
     assert "/api/v1/billing/ledger/" in paths
     assert api_client.get(reverse("api-docs")).status_code == 200
+
+
+def test_changing_the_password_locks_out_tokens_issued_before(api_client, member, password):
+    tokens = api_client.post(TOKEN, {"email": member.email, "password": password}).json()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    assert api_client.get(ME).status_code == 200
+
+    member.set_password("a-brand-new-pass-phrase-8")
+    member.save()
+
+    assert api_client.get(ME).status_code == 401
+
+
+def test_a_forged_forwarded_for_header_does_not_reset_the_rate_limit(api_client, member, monkeypatch):
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"auth": "2/min"})
+
+    statuses = [
+        api_client.post(TOKEN, {"email": member.email, "password": "x"}, HTTP_X_FORWARDED_FOR=f"10.0.0.{n}").status_code
+        for n in range(3)
+    ]
+
+    assert statuses == [401, 401, 429]

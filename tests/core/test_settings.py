@@ -11,6 +11,7 @@ PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "k3$8vQ!x7pL#2mZr9TnW4yB6cD1fG5hJ0sA-uE_iO+pQ=rS%tU^vX&wY*zK",
     "JWT_SIGNING_KEY": "another-very-long-signing-key-9f8e7d6c5b4a3928171615141312",
     "ALLOWED_HOSTS": "mhc.example.org",
+    "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
 }
 
 
@@ -35,7 +36,7 @@ def test_production_settings_pass_the_deploy_check_without_warnings():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "JWT_SIGNING_KEY", "ALLOWED_HOSTS"])
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "JWT_SIGNING_KEY", "ALLOWED_HOSTS", "REDIS_URL"])
 def test_production_refuses_to_start_without_its_secrets_and_hosts(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
 
