@@ -1,11 +1,15 @@
 """Submit-to-result throughput of the real stack: gunicorn + a Celery worker + PostgreSQL + Redis, on loopback.
 
-    .venv/bin/python benchmarks/e2e.py [--clients 20] [--seconds 20] [--model logistic]
+    .venv/bin/python benchmarks/e2e.py [--clients 20] [--seconds 20] [--model logistic] [--rate 0]
 
 Creates a scratch database (mhc_bench), starts the servers, drives `--clients` concurrent API clients that
 submit screenings as fast as they can, and prints submit latency p50/p95 (HTTP round trip of POST /screenings/),
 submit-to-done p50/p95 (created_at -> finished_at, from the database) and sustained screenings/s (finished in the
 measured window / window length). Everything it starts is stopped at the end. Needs PostgreSQL and Redis.
+
+With --rate 0 (the default) every client submits as fast as it can: that finds the sustained throughput, and by
+Little's law its latency is clients / throughput, mostly time spent queued. --rate R paces the clients to R
+submissions per second in total, which shows the latency of a site that is busy but not saturated.
 """
 
 from __future__ import annotations
@@ -73,6 +77,7 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--worker-concurrency", type=int, default=2)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--rate", type=float, default=0, help="total submissions/s to offer; 0 = saturate")
     args = parser.parse_args()
 
     env = {
@@ -88,6 +93,8 @@ def main() -> None:
     }
     psql("DROP DATABASE IF EXISTS mhc_bench")
     psql("CREATE DATABASE mhc_bench")
+    if os.environ.get("BENCH_ASYNC_COMMIT"):
+        psql("ALTER DATABASE mhc_bench SET synchronous_commit = off")
     subprocess.run(["redis-cli", "-n", "3", "FLUSHDB"], check=True, capture_output=True)
     subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
 
@@ -118,9 +125,14 @@ def main() -> None:
         lock = threading.Lock()
         stop_at = time.monotonic() + args.warmup + args.seconds
 
-        def client(token: str) -> None:
+        def client(token: str, offset: float) -> None:
             conn = http.client.HTTPConnection("127.0.0.1", args.port)
+            interval = args.clients / args.rate if args.rate else 0
+            next_at = time.monotonic() + offset * interval
             while time.monotonic() < stop_at:
+                if interval:
+                    time.sleep(max(0.0, next_at - time.monotonic()))
+                    next_at += interval
                 sent = time.monotonic()
                 body = {"model": args.model, "answers": ANSWERS}
                 status, _ = request(conn, "POST", "/api/v1/screenings/", body, token)
@@ -129,7 +141,7 @@ def main() -> None:
                     (latencies.append((sent, took)) if status == 202 else errors.append(status))
 
         started = time.monotonic()
-        threads = [threading.Thread(target=client, args=(t,)) for t in tokens]
+        threads = [threading.Thread(target=client, args=(t, n / len(tokens))) for n, t in enumerate(tokens)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -152,8 +164,9 @@ def main() -> None:
         by_status = dict(Screening.objects.values_list("status").annotate(n=Count("id")))
         span = (window["last"] - window["first"]).total_seconds() if durations else 0
 
+        offered = f"{args.rate:g}/s" if args.rate else "as fast as possible"
         print(
-            f"model={args.model} clients={args.clients} web_workers={args.web_workers} "
+            f"model={args.model} clients={args.clients} offered={offered} web_workers={args.web_workers} "
             f"worker_concurrency={args.worker_concurrency} "
             f"measured={args.seconds:.0f}s (+{args.warmup:.0f}s warm-up)"
         )
