@@ -1,30 +1,13 @@
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-PRODUCTION_ENV = {
-    "DJANGO_SETTINGS_MODULE": "config.settings.production",
-    "DJANGO_SECRET_KEY": "k3$8vQ!x7pL#2mZr9TnW4yB6cD1fG5hJ0sA-uE_iO+pQ=rS%tU^vX&wY*zK",
-    "JWT_SIGNING_KEY": "another-very-long-signing-key-9f8e7d6c5b4a3928171615141312",
-    "ALLOWED_HOSTS": "mhc.example.org",
-    "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-}
+from tests.production import PRODUCTION_ENV, run_with_env
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
-    return subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_with_env([sys.executable, "manage.py", *args], **env)
 
 
 @pytest.mark.slow

@@ -9,27 +9,14 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
+from tests.production import PRODUCTION_ENV, run_with_env
+
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "a-metrics-token-for-tests-0123456789"
-PRODUCTION_ENV = {
-    "DJANGO_SETTINGS_MODULE": "config.settings.production",
-    "DJANGO_SECRET_KEY": "k3$8vQ!x7pL#2mZr9TnW4yB6cD1fG5hJ0sA-uE_iO+pQ=rS%tU^vX&wY*zK",
-    "JWT_SIGNING_KEY": "another-very-long-signing-key-9f8e7d6c5b4a3928171615141312",
-    "ALLOWED_HOSTS": "mhc.example.org",
-    "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-}
 
 
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "PROMETHEUS_MULTIPROC_DIR"}
-    return subprocess.run(  # noqa: S603
-        [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=ROOT,
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_with_env([sys.executable, "-c", textwrap.dedent(code)], **env)
 
 
 PRODUCTION_SCRAPE = """
