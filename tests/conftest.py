@@ -17,7 +17,9 @@ from tests.factories import PASSWORD, UserFactory
 def pytest_collection_modifyitems(config, items):
     on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
     has_redis = bool(os.environ.get("REDIS_URL"))
-    skip_pg = pytest.mark.skip(reason="needs PostgreSQL for row locks: set DATABASE_URL=postgres://...")
+    skip_pg = pytest.mark.skip(
+        reason="needs PostgreSQL (row locks, a worker sharing the database): set DATABASE_URL=postgres://..."
+    )
     skip_redis = pytest.mark.skip(reason="needs a Redis server: set REDIS_URL=redis://...")
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
