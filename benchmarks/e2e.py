@@ -75,7 +75,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--model", default="logistic")
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--web-threads", type=int, default=1, help="threads per gunicorn process (gthread)")
     parser.add_argument("--worker-concurrency", type=int, default=2)
+    parser.add_argument("--worker-pool", default="prefork", choices=["prefork", "threads", "solo"])
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--rate", type=float, default=0, help="total submissions/s to offer; 0 = saturate")
     args = parser.parse_args()
@@ -100,12 +102,12 @@ def main() -> None:
 
     procs = [
         subprocess.Popen(
-            [PY, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{args.port}", "-w", str(args.web_workers),
+            [PY, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{args.port}", "-w", str(args.web_workers), "--threads", str(args.web_threads),
              "--log-level", "warning"],
             cwd=ROOT, env=env,
         ),
         subprocess.Popen(
-            [PY, "-m", "celery", "-A", "config", "worker", "--loglevel=WARNING", "-c", str(args.worker_concurrency),
+            [PY, "-m", "celery", "-A", "config", "worker", "--loglevel=WARNING", "-c", str(args.worker_concurrency), "--pool", args.worker_pool,
              "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=ROOT, env=env,
         ),
@@ -167,7 +169,7 @@ def main() -> None:
         offered = f"{args.rate:g}/s" if args.rate else "as fast as possible"
         print(
             f"model={args.model} clients={args.clients} offered={offered} web_workers={args.web_workers} "
-            f"worker_concurrency={args.worker_concurrency} "
+            f"web_threads={args.web_threads} worker={args.worker_pool}x{args.worker_concurrency} "
             f"measured={args.seconds:.0f}s (+{args.warmup:.0f}s warm-up)"
         )
         print(
