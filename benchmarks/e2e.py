@@ -102,13 +102,13 @@ def main() -> None:
 
     procs = [
         subprocess.Popen(
-            [PY, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{args.port}", "-w", str(args.web_workers), "--threads", str(args.web_threads),
-             "--log-level", "warning"],
+            [PY, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{args.port}", "-w", str(args.web_workers),
+             "--threads", str(args.web_threads), "--log-level", "warning"],
             cwd=ROOT, env=env,
         ),
         subprocess.Popen(
-            [PY, "-m", "celery", "-A", "config", "worker", "--loglevel=WARNING", "-c", str(args.worker_concurrency), "--pool", args.worker_pool,
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            [PY, "-m", "celery", "-A", "config", "worker", "--loglevel=WARNING", "-c", str(args.worker_concurrency),
+             "--pool", args.worker_pool, "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=ROOT, env=env,
         ),
     ]  # fmt: skip
