@@ -14,6 +14,10 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX_LENGTH = Screening._meta.get_field("idempotency_key").max_length
 
 
+def detail_url(request: Request, screening: Screening) -> str:
+    return request.build_absolute_uri(reverse("api-screening-detail", args=[screening.id]))
+
+
 class ResultSerializer(serializers.Serializer):
     probability = serializers.FloatField()
     risk_band = serializers.CharField()
@@ -43,7 +47,7 @@ class ScreeningSerializer(serializers.ModelSerializer):
         return ResultSerializer(screening).data
 
     def get_url(self, screening: Screening) -> str:
-        return self.context["request"].build_absolute_uri(reverse("api-screening-detail", args=[screening.id]))
+        return detail_url(self.context["request"], screening)
 
 
 class ScreeningSubmitInputSerializer(serializers.Serializer):
@@ -60,7 +64,7 @@ class ScreeningSubmittedSerializer(serializers.Serializer):
     url = serializers.SerializerMethodField()
 
     def get_url(self, screening: Screening) -> str:
-        return self.context["request"].build_absolute_uri(reverse("api-screening-detail", args=[screening.id]))
+        return detail_url(self.context["request"], screening)
 
 
 class ScreeningListCreateApi(ListAPIView):

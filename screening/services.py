@@ -234,9 +234,13 @@ def screening_sweep_stuck(*, now=None) -> dict[str, int]:
     for screening_id in stuck_ids:
         try:
             outcome = _sweep_one(screening_id=screening_id, now=now)
-        except Exception:
-            # One screening in an unexpected state must not keep every later one's credits held.
-            logger.exception("could not sweep screening", extra={"screening_id": str(screening_id)})
+        except Exception as error:
+            # One screening in an unexpected state must not keep every later one's credits held. Only the error's
+            # type is logged: a database error's text can quote the row, answers included.
+            logger.error(
+                "could not sweep screening",
+                extra={"screening_id": str(screening_id), "error_type": type(error).__name__},
+            )
             continue
         if outcome:
             counts[outcome] += 1
