@@ -16,6 +16,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from accounts.forms import DeleteAccountForm, EmailLoginForm, SignupForm
 from accounts.services import export_filename, user_delete, user_export, user_register
 from billing.selectors import wallet_balance
+from core.audit import health_data_access_list
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -76,7 +77,11 @@ def settings(request: HttpRequest) -> HttpResponse:
 
 
 def _settings_page(request: HttpRequest, delete_form: DeleteAccountForm, status: int = 200) -> HttpResponse:
-    context = {"delete_form": delete_form, "balance": wallet_balance(user=request.user)}
+    context = {
+        "delete_form": delete_form,
+        "balance": wallet_balance(user=request.user),
+        "staff_accesses": health_data_access_list(owner_id=request.user.pk),
+    }
     return render(request, "accounts/settings.html", context, status=status)
 
 

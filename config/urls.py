@@ -1,10 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
+from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import health
 from core import metrics as core_metrics
 from core import views as core_views
+
+# Staff sign in to the admin with a password and a one-time code from a device of theirs (docs/operations.md).
+admin.site.__class__ = OTPAdminSite
 
 api_patterns = [
     path("", include("accounts.api_urls")),

@@ -5,15 +5,24 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from core.audit import health_data_access_record
 from core.exceptions import ApplicationError
 from screening.models import Screening
 from screening.services import screening_retry
 
+HEALTH_DATA_PERMISSION = "screening.view_health_data"
+
 
 @admin.register(Screening)
 class ScreeningAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "owner", "model_key", "status", "risk_band", "cost", "model_version"]
-    list_filter = ["status", "model_key", "risk_band", "created_at"]
+    """Status, model and money for everyone with view_screening; answers and results only on one screening's page,
+    only with the view_health_data permission, and each such page view is recorded for its owner to see.
+
+    Lists, filters and search never touch health data: a filter on band or an answer would reveal it row by row.
+    """
+
+    list_display = ["created_at", "owner", "model_key", "status", "cost", "model_version"]
+    list_filter = ["status", "model_key", "created_at"]
     search_fields = ["owner__email", "=id"]
     list_select_related = ["owner"]
     date_hierarchy = "created_at"
@@ -23,7 +32,36 @@ class ScreeningAdmin(admin.ModelAdmin):
         "base_rate", "model_version", "factors_display", "answers_display", "created_at", "queued_at",
         "started_at", "finished_at", "requeue_count", "retry_of", "idempotency_key", "task_id",
     ]  # fmt: skip
-    readonly_fields = fields
+    health_data_fields = ("probability", "risk_band", "base_rate", "factors_display", "answers_display")
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        if request.user.has_perm(HEALTH_DATA_PERMISSION):
+            return self.fields
+        return [name for name in self.fields if name not in self.health_data_fields]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return self.get_fields(request, obj)
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
+        # Django allows any lookup on a local field from the URL (?risk_band=high, ?answers__age=34); refused here,
+        # so a list filtered by a hand-made URL cannot say whose band or answer is what.
+        if lookup.split("__", 1)[0] in Screening.HEALTH_DATA_FIELDS:
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if response.status_code == 200 and request.user.has_perm(HEALTH_DATA_PERMISSION):
+            screening = self.get_object(request, object_id)
+            if screening is not None:
+                health_data_access_record(
+                    request=request,
+                    instance=screening,
+                    owner_id=screening.owner_id,
+                    what="answers and result",
+                    record_date=screening.created_at.date(),
+                )
+        return response
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

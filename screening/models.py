@@ -59,8 +59,16 @@ class Screening(ExportModelOperationsMixin("screening"), models.Model):
         help_text="The failed screening that staff retried as this one.",
     )
 
+    # What only the owner and staff with the "view_health_data" permission may read (see screening.admin).
+    HEALTH_DATA_FIELDS = ("answers", "probability", "risk_band", "factors", "base_rate")
+
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            # view_screening shows status, model and money; reading what a person answered and what the model said
+            # about them is a separate right, and each read is recorded for that person to see.
+            ("view_health_data", "Can read answers and results (each read is recorded)"),
+        ]
         indexes = [
             # History list and chart: one owner's screenings, newest first.
             models.Index(fields=["owner", "-created_at"], name="screening_owner_recent"),

@@ -8,10 +8,12 @@ import os
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
 from rest_framework.test import APIClient
 
 from billing.services import wallet_adjust
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, enrol_second_factor
 
 
 def pytest_collection_modifyitems(config, items):
@@ -62,9 +64,32 @@ def outsider(db):
     return UserFactory(email="outsider@example.com")
 
 
+class SecondFactorClient(Client):
+    """force_login skips the password; for staff with a confirmed device it skips the one-time code as well.
+
+    The admin requires both (django-otp); tests/core/test_admin_security.py signs in the real way and shows that a
+    password alone is refused.
+    """
+
+    def force_login(self, user, backend=None):
+        super().force_login(user, backend)
+        device = next(iter(devices_for_user(user, confirmed=True)), None)
+        if device is not None:
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+
+@pytest.fixture
+def client() -> Client:
+    return SecondFactorClient()
+
+
 @pytest.fixture
 def staff(db, django_user_model):
-    return django_user_model.objects.create_superuser(email="staff@example.com", password=PASSWORD)
+    user = django_user_model.objects.create_superuser(email="staff@example.com", password=PASSWORD)
+    enrol_second_factor(user)
+    return user
 
 
 @pytest.fixture

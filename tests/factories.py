@@ -1,5 +1,6 @@
 import factory
 from django.conf import settings
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from accounts.models import User
 from billing.services import wallet_create
@@ -32,3 +33,10 @@ class ScreeningFactory(factory.django.DjangoModelFactory):
     model_key = Screening.ModelKey.LOGISTIC
     answers = factory.LazyFunction(lambda: {"age": 40, "sex": "female"})
     cost = factory.LazyAttribute(lambda s: settings.PREDICTOR_MODEL_COSTS[s.model_key])
+
+
+def enrol_second_factor(user, token: str = "backup-code-1") -> StaticDevice:
+    """A confirmed one-time code device, as `manage.py addstatictoken` makes for a staff member's first sign-in."""
+    device = StaticDevice.objects.create(user=user, name="backup codes", confirmed=True)
+    device.token_set.create(token=token)
+    return device

@@ -35,6 +35,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_results",
     "django_prometheus",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "auditlog",
     "core",
     "accounts",
     "billing",
@@ -53,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks request.user as verified once they have entered a one-time password; the admin requires it.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -150,6 +156,14 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Mental Health Checker <no-reply@localhost>")
+
+# Staff second factor (django-otp): the admin asks for a code from an authenticator app (TOTP) or a one-time
+# static code; the issuer is the name the authenticator app shows. See docs/operations.md for the first device.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Mental Health Checker")
+# Staff reads of health data are recorded by core.audit with django-auditlog; no model is tracked automatically
+# (a change log would copy answers into the audit table).
+AUDITLOG_INCLUDE_ALL_MODELS = False
+AUDITLOG_DISABLE_REMOTE_ADDR = False
 
 # --- API -------------------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -6,6 +6,7 @@ from django.urls import reverse
 from billing.models import LedgerEntry
 from screening.models import Screening
 from screening.services import screening_fail, screening_submit
+from tests.factories import enrol_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -17,6 +18,7 @@ def viewer(django_user_model, password):
     user.user_permissions.set(
         Permission.objects.filter(codename__in=["view_user", "view_screening", "view_ledgerentry"])
     )
+    enrol_second_factor(user)
     return user
 
 
