@@ -6,13 +6,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from billing.exceptions import InsufficientCredits
 from billing.forms import CreditChangeForm
-from billing.models import LedgerEntry
 from billing.selectors import ledger_list
-from billing.services import wallet_adjust, wallet_grant
+from billing.services import staff_change_audit_message, wallet_staff_change
 
 RECENT_LEDGER_ROWS = 20
 
@@ -51,7 +51,7 @@ class UserAdmin(BaseUserAdmin):
         entries = list(ledger_list(user=obj)[:RECENT_LEDGER_ROWS])
         rows = format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
                     e.created_at.strftime("%Y-%m-%d %H:%M"),
@@ -59,7 +59,8 @@ class UserAdmin(BaseUserAdmin):
                     f"{e.amount:+d}",
                     e.available_after,
                     e.held_after,
-                    e.reason or e.description,
+                    e.description,
+                    e.reason,
                 )
                 for e in entries
             ),
@@ -68,7 +69,8 @@ class UserAdmin(BaseUserAdmin):
         return format_html(
             "<p>Available: <strong>{}</strong> · held: <strong>{}</strong> · <a href='{}'>full ledger</a></p>"
             "<table><thead><tr><th>when</th><th>kind</th><th>amount</th><th>available after</th>"
-            "<th>held after</th><th>reason / description</th></tr></thead><tbody>{}</tbody></table>",
+            "<th>held after</th><th>shown to the person</th><th>internal reason</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
             wallet.available if wallet else 0,
             wallet.held if wallet else 0,
             link,
@@ -81,27 +83,33 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.action(description="Grant or adjust credits…", permissions=["change_credits"])
     def change_credits(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse | None:
-        form = CreditChangeForm(request.POST if "apply" in request.POST else None)
+        form = CreditChangeForm(request.POST if "apply" in request.POST else None, people=queryset.count())
         if "apply" in request.POST and form.is_valid():
             data = form.cleaned_data
             done = 0
             for user in queryset:
                 try:
-                    if data["kind"] == LedgerEntry.Kind.GRANT:
-                        wallet_grant(
-                            user=user,
-                            amount=data["amount"],
-                            author=request.user,
-                            reason=data["reason"],
-                            description=f"{data['amount']} credits granted by staff",
-                        )
-                    else:
-                        wallet_adjust(user=user, amount=data["amount"], author=request.user, reason=data["reason"])
-                    done += 1
+                    entry = wallet_staff_change(
+                        user=user,
+                        kind=data["kind"],
+                        amount=data["amount"],
+                        author=request.user,
+                        reason=data["reason"],
+                        description=data["description"],
+                    )
                 except (InsufficientCredits, ValueError, ValidationError) as error:
                     self.message_user(request, f"{user.email}: {error}", level=messages.ERROR)
+                    continue
+                # The admin's own history of this user records who did it, what the person sees and why.
+                self.log_change(request, user, staff_change_audit_message(entry, confirmed=form.needs_confirmation))
+                done += 1
             if done:
-                self.message_user(request, f"Credits changed for {done} user(s).", level=messages.SUCCESS)
+                self.message_user(
+                    request,
+                    ngettext("Credits changed for %(n)d person.", "Credits changed for %(n)d people.", done)
+                    % {"n": done},
+                    level=messages.SUCCESS,
+                )
             return None
         return render(
             request,

@@ -26,7 +26,7 @@ class LedgerEntrySerializer(serializers.Serializer):
     available_after = serializers.IntegerField()
     held_after = serializers.IntegerField()
     description = serializers.CharField()
-    reason = serializers.CharField()
+    period = serializers.CharField(help_text='For a monthly allowance, the month it is for ("2026-12"); else "".')
     screening_id = serializers.UUIDField(allow_null=True)
     created_at = serializers.DateTimeField()
 

@@ -28,11 +28,13 @@ class LedgerEntry(ExportModelOperationsMixin("ledger_entry"), models.Model):
     `amount` is signed. For grant, adjustment, hold and release it is the change in `available` (a hold of 7 is -7,
     its release +7); a hold moves the same credits into `held`, a release moves them back. A capture spends held
     credits: its amount (-7) is the change in `held` and leaves the wallet for good. So the wallet's total
-    (available + held) changes by `amount` for grant, adjustment and capture, and not at all for hold and release.
+    (available + held) changes by `amount` for grant, allowance, adjustment and capture, and not at all for hold
+    and release.
     """
 
     class Kind(models.TextChoices):
         GRANT = "grant", "Grant"
+        ALLOWANCE = "allowance", "Monthly allowance"
         ADJUSTMENT = "adjustment", "Adjustment"
         HOLD = "hold", "Hold"
         CAPTURE = "capture", "Capture"
@@ -55,7 +57,10 @@ class LedgerEntry(ExportModelOperationsMixin("ledger_entry"), models.Model):
         related_name="+",
         help_text="The staff member who granted or adjusted credits.",
     )
-    reason = models.TextField(blank=True)
+    reason = models.TextField(blank=True, help_text="Staff only: why credits were granted or adjusted.")
+    period = models.CharField(
+        max_length=7, blank=True, default="", help_text="For a monthly allowance, the month it is for (YYYY-MM)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -73,9 +78,20 @@ class LedgerEntry(ExportModelOperationsMixin("ledger_entry"), models.Model):
                 condition=Q(screening__isnull=False),
                 name="billing_ledger_one_kind_per_screening",
             ),
+            # The monthly allowance is granted once per wallet per month, however many beat processes or
+            # retries try: the database refuses the second one (billing.services.allowance_grant_month).
+            models.UniqueConstraint(
+                fields=["wallet", "period"],
+                condition=Q(kind="allowance"),
+                name="billing_ledger_one_allowance_per_month",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="allowance") & ~Q(period="") | ~Q(kind="allowance") & Q(period=""),
+                name="billing_ledger_period_only_for_allowance",
+            ),
             models.CheckConstraint(
                 condition=(
-                    Q(kind="grant", amount__gt=0)
+                    Q(kind__in=["grant", "allowance"], amount__gt=0)
                     | Q(kind="adjustment") & ~Q(amount=0)
                     | Q(kind__in=["hold", "capture"], amount__lt=0)
                     | Q(kind="release", amount__gt=0)
@@ -98,6 +114,12 @@ class LedgerEntry(ExportModelOperationsMixin("ledger_entry"), models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Ledger entries are append-only and cannot be deleted.")
+
+    @property
+    def change_for_person(self) -> int:
+        """What the credits page shows: a check's charge on its capture, 0 on a return, a pending hold as set
+        aside, every other entry as its amount."""
+        return 0 if self.kind == self.Kind.RELEASE else self.amount
 
     @property
     def total_change(self) -> int:

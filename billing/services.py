@@ -10,12 +10,17 @@ changes nothing the second time (the ledger's unique (screening, kind) constrain
 
 from __future__ import annotations
 
+import datetime
 import functools
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import ngettext
 
 from billing.exceptions import BillingError, InsufficientCredits
 from billing.metrics import CREDITS
@@ -25,6 +30,7 @@ if TYPE_CHECKING:
     from accounts.models import User
     from screening.models import Screening
 
+logger = logging.getLogger(__name__)
 Kind = LedgerEntry.Kind
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -64,7 +70,15 @@ def _locked_wallet(user: User) -> Wallet:
 
 
 def _record(
-    wallet: Wallet, *, kind: str, amount: int, description: str, screening=None, author=None, reason: str = ""
+    wallet: Wallet,
+    *,
+    kind: str,
+    amount: int,
+    description: str,
+    screening=None,
+    author=None,
+    reason: str = "",
+    period: str = "",
 ) -> LedgerEntry:
     wallet.save(update_fields=["available", "held", "updated_at"])
     transaction.on_commit(lambda: CREDITS.labels(kind=kind).inc(abs(amount)))
@@ -78,14 +92,20 @@ def _record(
         description=description,
         author=author,
         reason=reason,
+        period=period,
     )
+
+
+def credits_phrase(amount: int) -> str:
+    """ "1 credit", "7 credits"."""
+    return ngettext("%(count)d credit", "%(count)d credits", amount) % {"count": amount}
 
 
 @in_transaction
 def wallet_grant(
     *, user: User, amount: int, description: str = "", author: User | None = None, reason: str = ""
 ) -> LedgerEntry:
-    """Add credits. Staff grants carry their author and reason."""
+    """Add credits. Staff grants carry their author and an internal reason; `description` is what the person reads."""
     if amount <= 0:
         raise ValueError("A grant adds a positive number of credits.")
     wallet = _locked_wallet(user)
@@ -94,15 +114,18 @@ def wallet_grant(
         wallet,
         kind=Kind.GRANT,
         amount=amount,
-        description=description or f"{amount} credits granted",
+        description=description or f"{credits_phrase(amount)} granted",
         author=author,
         reason=reason,
     )
 
 
 @in_transaction
-def wallet_adjust(*, user: User, amount: int, author: User, reason: str) -> LedgerEntry:
-    """Correct a balance up or down by staff decision. It never takes a balance below zero."""
+def wallet_adjust(*, user: User, amount: int, author: User, reason: str, description: str = "") -> LedgerEntry:
+    """Correct a balance up or down by staff decision. It never takes a balance below zero.
+
+    `reason` is for staff only; `description` is what the person reads on their credits page.
+    """
     if amount == 0:
         raise ValueError("An adjustment changes the balance.")
     if not reason.strip():
@@ -116,10 +139,38 @@ def wallet_adjust(*, user: User, amount: int, author: User, reason: str) -> Ledg
         wallet,
         kind=Kind.ADJUSTMENT,
         amount=amount,
-        description=f"{abs(amount)} credits {verb} by staff",
+        description=description or f"{credits_phrase(abs(amount))} {verb} by our team",
         author=author,
         reason=reason,
     )
+
+
+def wallet_staff_change(
+    *, user: User, kind: str, amount: int, author: User, reason: str, description: str = ""
+) -> LedgerEntry:
+    """A grant or adjustment by a staff member, with its internal reason and what the person will read."""
+    if kind == Kind.GRANT:
+        return wallet_grant(
+            user=user,
+            amount=amount,
+            author=author,
+            reason=reason,
+            description=description or f"{credits_phrase(amount)} added by our team",
+        )
+    if kind == Kind.ADJUSTMENT:
+        return wallet_adjust(user=user, amount=amount, author=author, reason=reason, description=description)
+    raise ValueError(f"Staff cannot record a {kind!r} entry.")
+
+
+def staff_change_audit_message(entry: LedgerEntry, *, confirmed: bool) -> str:
+    """The admin history line for a staff change: amount, both texts, and whether it needed confirming."""
+    line = (
+        f"Credits: {entry.get_kind_display().lower()} {entry.amount:+d} (ledger entry {entry.pk}). "
+        f'Shown to the person: "{entry.description}". Internal reason: "{entry.reason}".'
+    )
+    if confirmed:
+        line += f" Confirmed as a change above {settings.STAFF_GRANT_CONFIRM_ABOVE} credits."
+    return line
 
 
 @in_transaction
@@ -133,7 +184,7 @@ def wallet_hold(*, user: User, amount: int, screening: Screening) -> LedgerEntry
         return existing
     if wallet.available < amount:
         raise InsufficientCredits(
-            f"This model costs {amount} credits and you have {wallet.available}.",
+            f"This model costs {credits_phrase(amount)} and you have {wallet.available}.",
             extra={"available": wallet.available, "cost": amount},
         )
     wallet.available -= amount
@@ -143,7 +194,7 @@ def wallet_hold(*, user: User, amount: int, screening: Screening) -> LedgerEntry
         kind=Kind.HOLD,
         amount=-amount,
         screening=screening,
-        description=f"{amount} credits set aside for a {screening.get_model_key_display()} screening",
+        description=f"{credits_phrase(amount)} set aside for a check",
     )
 
 
@@ -163,11 +214,19 @@ def _settle(*, screening: Screening, kind: str) -> LedgerEntry:
     name = screening.get_model_key_display()
     if kind == Kind.CAPTURE:
         return _record(
-            wallet, kind=kind, amount=-amount, screening=screening, description=f"{name} screening: {amount} spent"
+            wallet,
+            kind=kind,
+            amount=-amount,
+            screening=screening,
+            description=f"Check with the {name} model: {credits_phrase(amount)} spent",
         )
     wallet.available += amount
     return _record(
-        wallet, kind=kind, amount=amount, screening=screening, description=f"{name} screening: {amount} returned"
+        wallet,
+        kind=kind,
+        amount=amount,
+        screening=screening,
+        description=f"Check with the {name} model did not finish: {credits_phrase(amount)} returned",
     )
 
 
@@ -181,3 +240,65 @@ def wallet_capture(*, screening: Screening) -> LedgerEntry:
 def wallet_release(*, screening: Screening) -> LedgerEntry:
     """Give back the credits held for a screening that failed or timed out."""
     return _settle(screening=screening, kind=Kind.RELEASE)
+
+
+# --- The monthly allowance ---------------------------------------------------------------------------------------
+
+
+def allowance_period(moment: datetime.datetime | None = None) -> str:
+    """The month an allowance is for, as its ledger key: "2026-12". Months are counted in UTC."""
+    moment = (moment or timezone.now()).astimezone(datetime.UTC)
+    return f"{moment:%Y-%m}"
+
+
+def month_start(moment: datetime.datetime | None = None) -> datetime.datetime:
+    moment = (moment or timezone.now()).astimezone(datetime.UTC)
+    return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def allowance_grant(*, user: User, period: str) -> LedgerEntry | None:
+    """Grant `user` the allowance for `period`, or nothing if they already have it.
+
+    The ledger's unique (wallet, period) constraint for allowances is what makes it once per month: two beat
+    processes, or a retry, that both get here insert one row and the other's INSERT fails and rolls back its
+    wallet change too. The exists() check only spares that failure in the common case.
+    """
+    amount = settings.MONTHLY_ALLOWANCE_CREDITS
+    if amount <= 0:
+        return None
+    try:
+        with transaction.atomic():
+            wallet = _locked_wallet(user)
+            if LedgerEntry.objects.filter(wallet=wallet, kind=Kind.ALLOWANCE, period=period).exists():
+                return None
+            wallet.available += amount
+            return _record(
+                wallet,
+                kind=Kind.ALLOWANCE,
+                amount=amount,
+                period=period,
+                description=f"Your free monthly {credits_phrase(amount)}",
+            )
+    except IntegrityError:
+        # Another process granted it between our check and our insert; the constraint kept it to one.
+        return None
+
+
+def allowance_grant_month(*, now: datetime.datetime | None = None) -> int:
+    """Grant this month's allowance to everyone due it; returns how many were granted. Safe to run at any time,
+    as often as wanted, from any number of processes.
+
+    Due: an active account that joined before this month began (the month someone joins, the welcome credits
+    stand in for it) and has no allowance for this month yet.
+    """
+    from accounts.models import User
+
+    period = allowance_period(now)
+    already = LedgerEntry.objects.filter(wallet__user=OuterRef("pk"), kind=Kind.ALLOWANCE, period=period)
+    due = User.objects.filter(is_active=True, date_joined__lt=month_start(now)).filter(~Exists(already)).order_by("pk")
+    granted = 0
+    for user in due.iterator(chunk_size=500):
+        if allowance_grant(user=user, period=period) is not None:
+            granted += 1
+    logger.info("monthly allowance granted", extra={"period": period, "granted": granted})
+    return granted

@@ -67,8 +67,11 @@ class ScreeningForm(forms.Form):
         self.fields[KEY_FIELD] = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
         self.initial.setdefault(KEY_FIELD, new_submission_key())
         if not self.is_bound and models:
-            # Pre-select the cheapest model the person can pay for: gentle on credits, one click to change.
+            # Pre-select the cheapest model the person can pay for: gentle on credits, one click to change. An
+            # earlier check's model ("Check again") stays chosen only while the person can still afford it.
             affordable = sorted((m for m in models if m["cost"] <= available_credits), key=lambda m: m["cost"])
+            if self.initial.get(MODEL_FIELD) not in {m["key"] for m in affordable}:
+                self.initial.pop(MODEL_FIELD, None)
             if affordable:
                 self.initial.setdefault(MODEL_FIELD, affordable[0]["key"])
 
@@ -76,6 +79,10 @@ class ScreeningForm(forms.Form):
     def step_count(self) -> int:
         """The questionnaire's parts: one per schema section, plus the model choice."""
         return len(SECTIONS) + 1
+
+    @property
+    def can_afford_any(self) -> bool:
+        return any(m["cost"] <= self.available_credits for m in self.models)
 
     def model_options(self) -> list[dict[str, Any]]:
         """Each model with its radio button, for a template that shows cost and description beside it."""

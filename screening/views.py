@@ -12,11 +12,12 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from billing.exceptions import InsufficientCredits
 from billing.models import LedgerEntry
-from billing.selectors import wallet_balance
+from billing.selectors import allowance_next, wallet_balance
 from core.models import HelpResource
 from predictor.exceptions import PredictorError
 from predictor.registry import model_catalogue
@@ -63,7 +64,10 @@ def new(request: HttpRequest) -> HttpResponse:
         except ModelNotOffered as error:
             form.add_error(MODEL_FIELD, error.message)
         except InsufficientCredits as error:
-            form.add_error(MODEL_FIELD, f"{error.message} Choose a model that costs less, or see your credits.")
+            if form.can_afford_any:
+                form.add_error(MODEL_FIELD, f"{error.message} Choose a model that costs less.")
+            else:
+                form.add_error(MODEL_FIELD, f"{error.message} Your next free credits arrive on the date shown above.")
         else:
             if submission.created:
                 messages.success(request, "Thank you. Your answers are in and your estimate is being worked out.")
@@ -72,7 +76,11 @@ def new(request: HttpRequest) -> HttpResponse:
                     request, "You had already sent these answers, so here is that check. Nothing more was charged."
                 )
             return redirect("screening:detail", screening_id=submission.screening.id)
-    return render(request, "screening/new.html", {"form": form, "balance": balance, "earlier": earlier})
+    context = {"form": form, "balance": balance, "earlier": earlier}
+    if not form.can_afford_any:
+        context["next_allowance"] = allowance_next(user=request.user)
+        context["allowance_today"] = context["next_allowance"] == timezone.now().date()
+    return render(request, "screening/new.html", context)
 
 
 def _uuid_or_404(value: str) -> UUID:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -77,6 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "billing.context_processors.credit_terms",
             ],
         },
     },
@@ -137,6 +139,12 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    # Hourly, so the 1st of the month is covered within the hour and a missed run catches up; a run finds nobody
+    # due once everyone has this month's allowance. Safe with two beats: the ledger allows one per month.
+    "grant-monthly-allowance": {
+        "task": "billing.tasks.grant_monthly_allowance",
+        "schedule": crontab(minute=env.int("ALLOWANCE_MINUTE", default=5)),
+    },
     "sweep-stuck-screenings": {
         "task": "screening.tasks.sweep_stuck_screenings",
         "schedule": env.int("SCREENING_SWEEP_EVERY_SECONDS", default=60),
@@ -211,6 +219,10 @@ SPECTACULAR_SETTINGS = {
 
 # --- Product ---------------------------------------------------------------------------------------------------
 WELCOME_CREDITS = env.int("WELCOME_CREDITS", default=10)
+# Free credits each person receives on the first day of every month (UTC), after the month they joined in.
+MONTHLY_ALLOWANCE_CREDITS = env.int("MONTHLY_ALLOWANCE_CREDITS", default=10)
+# A staff grant or adjustment of more credits than this asks the staff member to confirm it first.
+STAFF_GRANT_CONFIRM_ABOVE = env.int("STAFF_GRANT_CONFIRM_ABOVE", default=50)
 ML_ARTIFACTS_DIR = BASE_DIR / "ml_artifacts"
 # Empty: the version named in ml_artifacts/ACTIVE.
 PREDICTOR_ACTIVE_VERSION = env("PREDICTOR_ACTIVE_VERSION", default="")

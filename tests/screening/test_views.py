@@ -126,7 +126,7 @@ def test_without_enough_credits_nothing_is_created_and_the_model_choice_says_why
     response = client.post(reverse("screening:new"), form_data(answers))
 
     assert response.status_code == 200
-    assert "This model costs 1 credits and you have 0." in response.context["form"].errors["model"][0]
+    assert "This model costs 1 credit and you have 0." in response.context["form"].errors["model"][0]
     assert not Screening.objects.exists()
 
 
@@ -330,3 +330,38 @@ def test_without_models_the_questionnaire_says_checks_are_paused(member_client, 
     assert response.status_code == 503
     assert "Checks are paused" in response.content.decode()
     assert "988 Suicide &amp; Crisis Lifeline" in response.content.decode()
+
+
+def test_at_zero_credits_a_banner_at_the_top_says_when_the_allowance_comes_and_what_is_free(client, broke_member):
+    client.force_login(broke_member)
+
+    response = client.get(reverse("screening:new"))
+
+    page = " ".join(response.content.decode().split())
+    banner_at = page.index('id="no-credits"')
+    assert banner_at < page.index("Part 1 of")
+    assert "You have 0 credits left" in page
+    next_date = response.context["next_allowance"]
+    assert f"Your next 10 free credits arrive <strong>on {next_date:%-d %B %Y}</strong>" in page or (
+        "later today" in page and response.context["allowance_today"]
+    )
+    assert "Always free, whatever your credits:" in page
+    assert 'href="/#help"' in page
+
+
+def test_with_credits_there_is_no_banner(member_client):
+    assert 'id="no-credits"' not in member_client.get(reverse("screening:new")).content.decode()
+
+
+def test_check_again_does_not_preselect_a_model_the_person_can_no_longer_afford(client, member, answers):
+    from billing.services import wallet_adjust
+    from tests.factories import ScreeningFactory, UserFactory
+
+    earlier = ScreeningFactory(owner=member, model_key="ensemble", answers=answers)
+    wallet_adjust(user=member, amount=-8, author=UserFactory(), reason="spent")  # 2 left: only logistic
+    client.force_login(member)
+
+    form = client.get(reverse("screening:new") + f"?from={earlier.id}").context["form"]
+
+    assert form.initial["model"] == "logistic"
+    assert form.initial["age"] == "34"
