@@ -25,10 +25,10 @@ from django.conf import settings
 from predictor.exceptions import ArtifactError, UnknownModel
 from predictor.explanations import factors as word_factors
 from predictor.features import answers_to_columns, answers_to_frame
-from predictor.model_card import MODEL_DESCRIPTIONS, MODEL_NAMES
 from predictor.schema import QUESTIONS, SCHEMA_VERSION
 from predictor.scorers import BoosterScorer, EnsembleScorer, ForestScorer, LogisticScorer, Platt, Scorer
-from predictor.training import ACTIVE_FILE, MANIFEST_FILE, MEMBER_KEYS, MODEL_FILES, MODEL_KEYS, SCORING_FILE
+from predictor.training.report import MODEL_DESCRIPTIONS, MODEL_NAMES
+from predictor.training.train import ACTIVE_FILE, MANIFEST_FILE, MEMBER_KEYS, MODEL_FILES, MODEL_KEYS, SCORING_FILE
 
 __all__ = [
     "MODEL_KEYS",
@@ -96,7 +96,7 @@ def active_version() -> str:
 
 
 def _verified_manifest(directory: Path) -> dict[str, Any]:
-    from predictor.training import sha256_of
+    from predictor.training.train import sha256_of
 
     manifest_path = directory / MANIFEST_FILE
     if not manifest_path.is_file():

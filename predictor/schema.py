@@ -1,7 +1,7 @@
 """The questionnaire: the one source of truth for the web form, the API, training and display.
 
-Adding a question means adding a `Question` here, its NHANES mapping in `predictor.dataset`, its model feature in
-`predictor.features` and a line in `docs/questionnaire.md`; nothing else hard-codes question keys.
+Adding a question means adding a `Question` here, its NHANES mapping in `predictor.training.dataset`, its
+model feature in `predictor.features` and a line in `docs/questionnaire.md`; nothing else hard-codes question keys.
 
 Cleaned answers (the output of `validate_answers`) always hold every key:
 - an unanswered optional question ("prefer not to say") is `None`;

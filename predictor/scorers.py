@@ -11,7 +11,7 @@ Every scorer explains itself in the log-odds space it actually computes, and ret
   base = a * bias + b.
 - xgboost: XGBoost's own exact TreeSHAP values (`pred_contribs`), then the linear Platt calibrator on the margin.
 - ensemble: a linear combination of the three calibrated margins (a recalibrated soft vote by default, see
-  `predictor.training.fit_stacker`), `margin = w0 + sum_k w_k * margin_k`, so contributions =
+  `predictor.training.train.fit_stacker`), `margin = w0 + sum_k w_k * margin_k`, so contributions =
   sum_k w_k * contributions_k and base = w0 + sum_k w_k * base_k.
 
 Contributions are summed per factor group (one per question) before leaving this module.

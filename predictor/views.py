@@ -9,9 +9,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from predictor.exceptions import ArtifactError
-from predictor.model_card import EXPLANATION_METHODS, LIMITATIONS, MODEL_NAMES, WHAT_IT_IS_NOT
 from predictor.registry import loaded_version
-from predictor.training import MODEL_KEYS, sha256_of
+from predictor.training.report import EXPLANATION_METHODS, LIMITATIONS, MODEL_NAMES, WHAT_IT_IS_NOT
+from predictor.training.train import MODEL_KEYS, sha256_of
 
 PLOTS = {"roc": "roc.png", "calibration": "calibration.png"}
 

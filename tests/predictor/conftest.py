@@ -10,7 +10,7 @@ import pytest
 
 from predictor import registry
 from predictor.features import CATEGORIES, CONDITION_KEYS, FEATURE_KEYS
-from predictor.training import TrainingConfig, train_and_write
+from predictor.training.train import TrainingConfig, train_and_write
 
 SYNTHETIC_CYCLES = ("2011-2012", "2013-2014", "2015-2016")
 SMALL_CONFIG = TrainingConfig(

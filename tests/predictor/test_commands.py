@@ -4,13 +4,13 @@ import json
 import pandas as pd
 from django.core.management import call_command
 
-from predictor.dataset import Cycle
+from predictor.training.dataset import Cycle
 from tests.predictor.conftest import SMALL_CONFIG, synthetic_dataset
 
 
 def test_build_dataset_writes_the_table_and_prints_per_cycle_prevalence(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(
-        "predictor.dataset.CYCLES_BY_KEY",
+        "predictor.training.dataset.CYCLES_BY_KEY",
         {"2013-2014": Cycle("2013-2014", "H", 8, {"DEMO": "DEMO_H.csv", "DPQ": "DPQ_H.csv"})},
     )
     folder = tmp_path / "nhanes" / "2013-2014"

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from predictor.dataset import CYCLES, Cycle, build_dataset, cycle_summary, load_cycle, map_cycle
 from predictor.features import FEATURE_KEYS
+from predictor.training.dataset import CYCLES, Cycle, build_dataset, cycle_summary, load_cycle, map_cycle
 
 XPT_ZERO = 5.397605346934028e-79
 
@@ -209,7 +209,7 @@ def test_cycle_summary_counts_people_and_prevalence():
 
 def test_build_dataset_reads_a_directory_of_cycles(tmp_path, monkeypatch):
     monkeypatch.setattr(
-        "predictor.dataset.CYCLES_BY_KEY",
+        "predictor.training.dataset.CYCLES_BY_KEY",
         {"2013-2014": Cycle("2013-2014", "H", 8, {"DEMO": "DEMO_H.csv", "DPQ": "DPQ_H.csv"})},
     )
     folder = tmp_path / "2013-2014"

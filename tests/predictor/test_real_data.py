@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from predictor.dataset import build_dataset
-from predictor.training import train_and_write
+from predictor.training.dataset import build_dataset
+from predictor.training.train import train_and_write
 
 pytestmark = [pytest.mark.slow, pytest.mark.nhanes]
 

@@ -13,7 +13,7 @@ from predictor.exceptions import ArtifactError, UnknownModel
 from predictor.explanations import factor_text
 from predictor.features import FACTOR_GROUPS, answers_to_frame, tree_matrix
 from predictor.schema import validate_answers
-from predictor.training import MANIFEST_FILE, MODEL_KEYS, sha256_of
+from predictor.training.train import MANIFEST_FILE, MODEL_KEYS, sha256_of
 from tests.predictor.conftest import FULL_ANSWERS, MINIMAL_ANSWERS
 
 ALL_OPTIONAL_MISSING = validate_answers(MINIMAL_ANSWERS)

@@ -4,7 +4,7 @@ import joblib
 import numpy as np
 import pytest
 
-from predictor.training import (
+from predictor.training.train import (
     ACTIVE_FILE,
     MANIFEST_FILE,
     MODEL_KEYS,

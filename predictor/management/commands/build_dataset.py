@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from predictor.dataset import CYCLES_BY_KEY, build_dataset, cycle_summary
+from predictor.training.dataset import CYCLES_BY_KEY, build_dataset, cycle_summary
 
 
 class Command(BaseCommand):

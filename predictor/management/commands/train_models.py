@@ -6,9 +6,9 @@ import pandas as pd
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from predictor.dataset import build_dataset
 from predictor.management.commands.build_dataset import format_summary
-from predictor.training import TrainingConfig, train_and_write, validation_table
+from predictor.training.dataset import build_dataset
+from predictor.training.train import TrainingConfig, train_and_write, validation_table
 
 
 def training_config(*, holdout_cycle: str) -> TrainingConfig:

@@ -37,8 +37,6 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from predictor.dataset import cycle_summary
-from predictor.evaluation import choose_thresholds, evaluate
 from predictor.features import (
     BINARY_FEATURES,
     CATEGORICAL_FEATURES,
@@ -53,6 +51,8 @@ from predictor.features import (
 )
 from predictor.schema import SCHEMA_VERSION
 from predictor.scorers import BoosterScorer, EnsembleScorer, ForestScorer, LogisticScorer, Platt
+from predictor.training.dataset import cycle_summary
+from predictor.training.evaluation import choose_thresholds, evaluate
 
 MODEL_KEYS = ("logistic", "forest", "xgboost", "ensemble")
 MEMBER_KEYS = ("logistic", "forest", "xgboost")
@@ -418,7 +418,7 @@ def train_and_write(
     }
     (staging / SCORING_FILE).write_text(json.dumps(scoring, indent=2) + "\n")
 
-    from predictor.model_card import write_model_card, write_plots  # matplotlib is only needed here
+    from predictor.training.report import write_model_card, write_plots  # matplotlib is only needed here
 
     write_plots(out_dir=staging, y=holdout_y, probabilities=probabilities)
     summary = cycle_summary(dataset)
