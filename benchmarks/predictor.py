@@ -70,7 +70,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from predictor import registry
+    from predictor import registry, services
     from predictor.schema import validate_answers
 
     rss_django = rss_mib()
@@ -101,19 +101,19 @@ def main() -> None:
         f"{'files MB':>9} {'train s':>8}"
     )
     print(header)
-    for key in registry.MODEL_KEYS:
+    for key in services.model_keys():
         for item in answers[:20]:  # warm-up
-            registry.predict(key, item)
+            services.predict(key, item)
         timings = []
         for item in answers[: args.single]:
             start = time.perf_counter()
-            registry.predict(key, item)
+            services.predict(key, item)
             timings.append(1000 * (time.perf_counter() - start))
         start = time.perf_counter()
-        registry.predict_many(key, batch)
+        services.predict_many(key, batch)
         explained = len(batch) / (time.perf_counter() - start)
         start = time.perf_counter()
-        registry.predict_many(key, batch, explain=False)
+        services.predict_many(key, batch, explain=False)
         plain = len(batch) / (time.perf_counter() - start)
         size = sum(files[name]["bytes"] for name in model_files[key]) / 1e6
         print(

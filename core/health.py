@@ -67,10 +67,10 @@ def check_broker() -> str:
 
 
 def check_model() -> str:
-    from predictor import registry
+    from predictor.services import loaded_model_version
 
     # Verifies the artifact hashes and loads the models the first time; cached in the process afterwards.
-    return registry.loaded_version().version
+    return loaded_model_version()
 
 
 CHECKS: dict[str, Callable[[], str]] = {

@@ -8,9 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from predictor.registry import loaded_version, model_catalogue
-from predictor.schema import schema_as_dict
 from predictor.serializers import CatalogueSerializer, QuestionnaireSerializer
+from predictor.services import catalogue_summary, schema_as_dict
 
 
 class QuestionnaireApi(APIView):
@@ -38,6 +37,4 @@ class ModelCatalogueApi(APIView):
         tags=["predictor"],
     )
     def get(self, request: Request) -> Response:
-        version = loaded_version()
-        body = {"version": version.version, "base_rate": version.scoring["base_rate"], "models": model_catalogue()}
-        return Response(CatalogueSerializer(body).data)
+        return Response(CatalogueSerializer(catalogue_summary()).data)

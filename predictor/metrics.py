@@ -11,16 +11,14 @@ from collections.abc import Iterable
 
 from prometheus_client.core import InfoMetricFamily, Metric
 
+from predictor.artifacts import active_version
+
 logger = logging.getLogger(__name__)
 
 UNAVAILABLE = "unavailable"
 
 
 def active_model_version() -> str:
-    try:
-        from predictor.registry import active_version
-    except ImportError:
-        return UNAVAILABLE
     try:
         return str(active_version()) or UNAVAILABLE
     except Exception as error:  # a scrape must not fail because the artifacts are missing; /readyz says why

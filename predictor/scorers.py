@@ -14,24 +14,29 @@ Every scorer explains itself in the log-odds space it actually computes, and ret
   `predictor.training.train.fit_stacker`), `margin = w0 + sum_k w_k * margin_k`, so contributions =
   sum_k w_k * contributions_k and base = w0 + sum_k w_k * base_k.
 
-Contributions are summed per factor group (one per question) before leaving this module.
+Contributions are summed per factor group (one per question) before leaving this module. `build_scorers` is the
+one place that turns fitted models and their scoring parameters into the catalogue's scorers, for the registry
+and for training alike.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import xgboost as xgb
 from scipy.special import expit
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.pipeline import Pipeline
 
+from predictor import catalogue
 from predictor.features import FACTOR_GROUPS, FEATURE_KEYS, GROUP_OF_FEATURE, tree_columns, tree_matrix
 from predictor.forest import FlatForest
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.pipeline import Pipeline
 
 Columns = pd.DataFrame | Mapping[str, np.ndarray]
 
@@ -129,7 +134,7 @@ class LinearTransform:
 
 
 class LogisticScorer:
-    def __init__(self, pipeline: Pipeline) -> None:
+    def __init__(self, pipeline: Pipeline, platt: Platt | None = None) -> None:  # already calibrated: no Platt
         self.pipeline = pipeline
         self.linear = LinearTransform(pipeline)
         regression = pipeline.named_steps["model"]
@@ -195,10 +200,13 @@ class BoosterScorer:
         )
 
 
+MemberScorer = LogisticScorer | ForestScorer | BoosterScorer
+
+
 class EnsembleScorer:
     def __init__(
         self,
-        members: dict[str, LogisticScorer | ForestScorer | BoosterScorer],
+        members: dict[str, MemberScorer],
         weights: dict[str, float],
         intercept: float,
     ) -> None:
@@ -216,4 +224,31 @@ class EnsembleScorer:
         return Scored(margin=margin, base=base, contributions=contributions)
 
 
-Scorer = LogisticScorer | ForestScorer | BoosterScorer | EnsembleScorer
+Scorer = MemberScorer | EnsembleScorer
+
+SCORER_OF_KIND: dict[str, type[MemberScorer]] = {
+    "logistic": LogisticScorer,
+    "forest": ForestScorer,
+    "xgboost": BoosterScorer,
+}
+
+
+def build_scorers(*, fitted: Mapping[str, Any], parameters: Mapping[str, Any]) -> dict[str, Scorer]:
+    """A scorer for every catalogue model, from the fitted single models and the scoring parameters.
+
+    `parameters` holds "platt" ({key: {"a", "b"}}) and "ensemble" ({"intercept", "weights": {key: w}}), as in a
+    version's scoring.json.
+    """
+    platt = parameters["platt"]
+    scorers: dict[str, Scorer] = {}
+    members: dict[str, MemberScorer] = {}
+    for entry in catalogue.single_models():
+        members[entry.key] = SCORER_OF_KIND[entry.kind](fitted[entry.key], Platt(**platt.get(entry.key, {})))
+        scorers[entry.key] = members[entry.key]
+    ensemble = parameters["ensemble"]
+    for entry in catalogue.models():
+        if entry.is_ensemble:
+            weights = {key: float(ensemble["weights"][key]) for key in entry.members}
+            chosen = {key: members[key] for key in entry.members}
+            scorers[entry.key] = EnsembleScorer(chosen, weights, float(ensemble["intercept"]))
+    return scorers

@@ -8,27 +8,28 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from predictor import catalogue
+from predictor.artifacts import matches_manifest
 from predictor.exceptions import ArtifactError
 from predictor.registry import loaded_version
-from predictor.training.report import EXPLANATION_METHODS, LIMITATIONS, MODEL_NAMES, WHAT_IT_IS_NOT
-from predictor.training.train import MODEL_KEYS, sha256_of
 
 PLOTS = {"roc": "roc.png", "calibration": "calibration.png"}
 
 
-def _card_context(manifest: dict[str, Any], costs: dict[str, int]) -> dict[str, Any]:
+def card_context(manifest: dict[str, Any]) -> dict[str, Any]:
+    """Everything the model card shows, from the catalogue and one version's manifest."""
     metrics = manifest["metrics"]
     subgroups = list(metrics["ensemble"]["subgroup_roc_auc"])
     rows = [
         {
             "key": key,
-            "name": MODEL_NAMES[key],
-            "cost": costs.get(key),
+            "name": catalogue.name_of(key),
+            "cost": catalogue.price(key) if key != catalogue.BASELINE_KEY else None,
             "metrics": metrics[key],
             "subgroups": [metrics[key]["subgroup_roc_auc"][group] for group in subgroups],
             "bands": metrics[key].get("bands", {}),
         }
-        for key in (*MODEL_KEYS, "baseline")
+        for key in (*catalogue.model_keys(), catalogue.BASELINE_KEY)
     ]
     data = manifest["data"]
     cycles = [{**row, "role": "training"} for row in data["training_cycles"]]
@@ -42,12 +43,12 @@ def _card_context(manifest: dict[str, Any], costs: dict[str, int]) -> dict[str, 
         "band_rows": [row for row in rows if row["bands"]],
         "subgroups": subgroups,
         "bars": manifest["bars"],
-        "what_it_is_not": WHAT_IT_IS_NOT,
-        "limitations": LIMITATIONS,
-        "explanations": [(MODEL_NAMES[key], text) for key, text in EXPLANATION_METHODS.items()],
+        "what_it_is_not": catalogue.WHAT_IT_IS_NOT,
+        "limitations": catalogue.limitations(manifest),
+        "explanations": [(entry.name, entry.explanation) for entry in catalogue.models()],
         "base_rate_percent": 100 * manifest["base_rate"],
         "robustness_all": [
-            (MODEL_NAMES[key], auc)
+            (catalogue.name_of(key), auc)
             for key, auc in manifest.get("robustness", {}).get("all_optional_unanswered", {}).items()
         ],
         "robustness_one": list(manifest.get("robustness", {}).get("ensemble_one_question_unanswered", {}).items()),
@@ -56,14 +57,11 @@ def _card_context(manifest: dict[str, Any], costs: dict[str, int]) -> dict[str, 
 
 @require_GET
 def model_card(request: HttpRequest) -> HttpResponse:
-    from django.conf import settings
-
     try:
         version = loaded_version()
     except ArtifactError:
         return render(request, "predictor/model_card.html", {"unavailable": True}, status=503)
-    context = _card_context(version.manifest, getattr(settings, "PREDICTOR_MODEL_COSTS", {}))
-    return render(request, "predictor/model_card.html", context)
+    return render(request, "predictor/model_card.html", card_context(version.manifest))
 
 
 @require_GET
@@ -74,10 +72,8 @@ def model_card_plot(request: HttpRequest, name: str) -> HttpResponse:
         version = loaded_version()
     except ArtifactError as error:
         raise Http404("No active model version.") from error
-    path = version.directory / PLOTS[name]
-    entry = version.manifest["files"].get(PLOTS[name])
-    if entry is None or not path.is_file() or sha256_of(path) != entry["sha256"]:
+    if not matches_manifest(version.directory, version.manifest, PLOTS[name]):
         raise Http404("Plot missing or not matching the manifest.")
-    response = HttpResponse(path.read_bytes(), content_type="image/png")
+    response = HttpResponse((version.directory / PLOTS[name]).read_bytes(), content_type="image/png")
     response["Cache-Control"] = "public, max-age=3600"
     return response

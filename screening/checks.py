@@ -1,21 +1,19 @@
-from django.conf import settings
 from django.core.checks import Error, register
 
 
 @register()
 def model_costs_are_set(app_configs, **kwargs) -> list[Error]:
     """Every model has a price of at least one credit: a hold of zero would make submissions fail."""
-    from predictor.registry import MODEL_KEYS
+    from predictor.services import model_keys, price
 
-    costs = settings.PREDICTOR_MODEL_COSTS
     errors = []
-    for key in MODEL_KEYS:
-        cost = costs.get(key)
+    for key in model_keys():
+        cost = price(key)
         if not isinstance(cost, int) or cost < 1:
             errors.append(
                 Error(
                     f"PREDICTOR_MODEL_COSTS[{key!r}] is {cost!r}; every model must cost at least 1 credit.",
-                    hint="Set COST_LOGISTIC, COST_FOREST, COST_XGBOOST and COST_ENSEMBLE to whole numbers ≥ 1.",
+                    hint=f"Set COST_{key.upper()} to a whole number ≥ 1.",
                     id="screening.E001",
                 )
             )

@@ -13,7 +13,7 @@ from typing import Any
 from django import forms
 from django.utils.functional import cached_property
 
-from predictor.schema import NONE_OF_THESE, QUESTIONS, SECTIONS, Question
+from predictor.services import NONE_OF_THESE, QUESTIONS, SECTIONS, Question
 
 PREFER_NOT_TO_SAY = "Prefer not to say"
 MODEL_FIELD = "model"

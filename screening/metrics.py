@@ -2,7 +2,7 @@
 
 from prometheus_client import Counter, Histogram
 
-from screening.models import Screening
+from predictor.services import RISK_BANDS, model_keys
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 FAILURE_REASONS = ("scoring_error", "timeout", "stuck")
@@ -33,10 +33,10 @@ ANSWER_HOUSEHOLD_SIZE = Histogram(
 ANSWER_MISSING = Counter("mhc_answer_missing_total", "Optional questions left unanswered", ["question"])
 
 # Every known label combination exists from the start, so a dashboard shows 0 failures rather than "no data".
-for _model in Screening.ModelKey.values:
+for _model in model_keys():
     SUBMITTED.labels(model=_model)
     REQUEUED.labels(model=_model)
-    for _band in Screening.RiskBand.values:
+    for _band, _label in RISK_BANDS:
         COMPLETED.labels(model=_model, band=_band)
     for _reason in FAILURE_REASONS:
         FAILED.labels(model=_model, reason=_reason)

@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django_prometheus.models import ExportModelOperationsMixin
 
+from predictor.services import band_choices, model_choices
+
 
 class Screening(ExportModelOperationsMixin("screening"), models.Model):
     """One person's answers scored by one model: pending -> running -> done | failed."""
@@ -16,25 +18,15 @@ class Screening(ExportModelOperationsMixin("screening"), models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
-    class ModelKey(models.TextChoices):
-        LOGISTIC = "logistic", "Logistic regression"
-        FOREST = "forest", "Random forest"
-        XGBOOST = "xgboost", "XGBoost"
-        ENSEMBLE = "ensemble", "Ensemble"
-
-    class RiskBand(models.TextChoices):
-        LOW = "low", "Low"
-        MODERATE = "moderate", "Moderate"
-        HIGH = "high", "High"
-
     # A random id: screening URLs reveal nothing about how many exist or whose they are.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="screenings")
-    model_key = models.CharField("model", max_length=16, choices=ModelKey.choices)
+    # Choices from the predictor's catalogue (callables, so a new model needs no migration).
+    model_key = models.CharField("model", max_length=16, choices=model_choices)
     answers = models.JSONField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     probability = models.FloatField(null=True, blank=True)
-    risk_band = models.CharField(max_length=16, choices=RiskBand.choices, blank=True)
+    risk_band = models.CharField(max_length=16, choices=band_choices, blank=True)
     factors = models.JSONField(default=list, blank=True)
     model_version = models.CharField(max_length=64, blank=True)
     base_rate = models.FloatField(null=True, blank=True)

@@ -23,9 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from billing.services import wallet_capture, wallet_hold, wallet_release
-from predictor.exceptions import AnswersInvalid
-from predictor.registry import MODEL_KEYS, predict
-from predictor.schema import validate_answers
+from predictor.services import AnswersInvalid, model_keys, predict, price, validate_answers
 from screening import metrics
 from screening.exceptions import AnswersRejected, IdempotencyConflict, ModelNotOffered, NotRetryable
 from screening.models import Screening
@@ -69,10 +67,10 @@ def screening_submit(
 
     All or nothing: without enough credits nothing is created and nothing is held.
     """
-    if model_key not in MODEL_KEYS:
+    if model_key not in model_keys():
         raise ModelNotOffered(
             f"There is no model called {model_key!r}.",
-            extra={"fields": {"model": [f"Choose one of: {', '.join(MODEL_KEYS)}."]}},
+            extra={"fields": {"model": [f"Choose one of: {', '.join(model_keys())}."]}},
         )
     if not isinstance(answers, dict):
         raise AnswersRejected(extra={"fields": {"answers": ["Send the answers as an object of question: answer."]}})
@@ -91,7 +89,7 @@ def screening_submit(
                 owner=user,
                 model_key=model_key,
                 answers=cleaned,
-                cost=settings.PREDICTOR_MODEL_COSTS[model_key],
+                cost=price(model_key),
                 idempotency_key=idempotency_key,
                 request_fingerprint=fingerprint,
                 task_id=str(uuid.uuid4()),

@@ -19,8 +19,7 @@ from billing.exceptions import InsufficientCredits
 from billing.models import LedgerEntry
 from billing.selectors import allowance_next, wallet_balance
 from core.models import HelpResource
-from predictor.exceptions import PredictorError
-from predictor.registry import model_catalogue
+from predictor.services import PredictorError, model_catalogue
 from screening.exceptions import AnswersRejected, IdempotencyConflict, ModelNotOffered
 from screening.forms import MODEL_FIELD, ScreeningForm, answers_for_display, initial_from
 from screening.models import Screening

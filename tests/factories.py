@@ -1,9 +1,9 @@
 import factory
-from django.conf import settings
 from django_otp.plugins.otp_static.models import StaticDevice
 
 from accounts.models import User
 from billing.services import wallet_create
+from predictor.services import price
 from screening.models import Screening
 
 PASSWORD = "a-long-test-passphrase-42"
@@ -30,9 +30,9 @@ class ScreeningFactory(factory.django.DjangoModelFactory):
         model = Screening
 
     owner = factory.SubFactory(UserFactory)
-    model_key = Screening.ModelKey.LOGISTIC
+    model_key = "logistic"
     answers = factory.LazyFunction(lambda: {"age": 40, "sex": "female"})
-    cost = factory.LazyAttribute(lambda s: settings.PREDICTOR_MODEL_COSTS[s.model_key])
+    cost = factory.LazyAttribute(lambda s: price(s.model_key))
 
 
 def enrol_second_factor(user, token: str = "backup-code-1") -> StaticDevice:

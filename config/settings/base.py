@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 
+from predictor import catalogue
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -226,12 +228,8 @@ STAFF_GRANT_CONFIRM_ABOVE = env.int("STAFF_GRANT_CONFIRM_ABOVE", default=50)
 ML_ARTIFACTS_DIR = BASE_DIR / "ml_artifacts"
 # Empty: the version named in ml_artifacts/ACTIVE.
 PREDICTOR_ACTIVE_VERSION = env("PREDICTOR_ACTIVE_VERSION", default="")
-PREDICTOR_MODEL_COSTS = {
-    "logistic": env.int("COST_LOGISTIC", default=1),
-    "forest": env.int("COST_FOREST", default=3),
-    "xgboost": env.int("COST_XGBOOST", default=5),
-    "ensemble": env.int("COST_ENSEMBLE", default=7),
-}
+# Credits per model: COST_<KEY> (COST_LOGISTIC, COST_FOREST, ...), else the price in predictor/catalogue.py.
+PREDICTOR_MODEL_COSTS = {model.key: env.int(model.cost_setting, default=model.price) for model in catalogue.MODELS}
 # A screening unfinished this long after it was queued or started is re-queued once, then failed and refunded.
 SCREENING_STUCK_AFTER_SECONDS = env.int("SCREENING_STUCK_AFTER_SECONDS", default=120)
 NHANES_DIR = env.path("NHANES_DIR", default=str(BASE_DIR.parent / "shared" / "data" / "nhanes"))

@@ -1,6 +1,7 @@
 """The model card (markdown + ROC and calibration plots) written beside each artifact version.
 
-The web page (`predictor.views.model_card`) shows the same texts and reads its numbers from the same manifest.
+The texts come from `predictor.catalogue` and every number from the manifest, as on the web page
+(`predictor.views.model_card`).
 """
 
 from __future__ import annotations
@@ -10,52 +11,7 @@ from typing import Any
 
 import numpy as np
 
-MODEL_NAMES = {
-    "logistic": "Logistic regression",
-    "forest": "Random forest",
-    "xgboost": "XGBoost",
-    "ensemble": "Ensemble",
-    "baseline": "Baseline (age + sex only)",
-}
-MODEL_DESCRIPTIONS = {
-    "logistic": "A linear model: each answer adds or subtracts a fixed amount from the log-odds. Fast and transparent.",
-    "forest": "An average of 120 decision trees (at most 9 levels deep), calibrated with Platt scaling. Captures "
-    "interactions between answers.",
-    "xgboost": "Gradient-boosted decision trees (400 rounds of depth-3 trees) with XGBoost's exact SHAP explanations.",
-    "ensemble": "Averages the three models' log-odds (a soft vote), recalibrated on cross-validated predictions. "
-    "The highest ROC-AUC of the four on people the models never saw.",
-}
-
-WHAT_IT_IS_NOT = (
-    "It is a screening estimate, not a diagnosis. It says how likely it is that a person who answered like you "
-    "would score 10 or more on the PHQ-9 depression questionnaire; it cannot tell whether you have depression. "
-    "Only a conversation with a doctor or mental-health professional can. A low estimate does not mean you are "
-    "fine if you feel unwell: please talk to someone."
-)
-
-LIMITATIONS = (
-    "Trained on the US NHANES survey (2005-2016); people outside the US, and groups the survey samples rarely, "
-    "may be served less well.",
-    "The outcome is the PHQ-9 screen (total of 10 or more), itself an imperfect proxy for clinical depression.",
-    "The data are cross-sectional: the factors describe associations the model learned, not causes. Changing an "
-    "answer (for example sleep) would not necessarily change a person's risk.",
-    "Several questions were not asked in every survey cycle (diet quality before 2011, chronic conditions and "
-    "employment in 2005-2006, general health and mental-health visits in 2009-2010); the models learned to "
-    "handle those answers missing, which is also how they treat 'prefer not to say'.",
-    "Sleep hours were asked differently before and after 2015; income is turned into an income-to-poverty ratio "
-    "with today's HHS poverty guidelines, while the survey used the guideline of its own year.",
-    "Unweighted: metrics describe the survey sample, not the US adult population. Prevalence after 2020 is "
-    "higher (about 13 % in 2021-2023), so estimates may run low for people answering today.",
-)
-
-EXPLANATION_METHODS = {
-    "logistic": "coefficient x centred (transformed) value per column, summed per question; base = intercept.",
-    "forest": "Saabas path decomposition of every tree (exact: bias + contributions = forest probability), "
-    "passed through the linear Platt calibrator on that probability.",
-    "xgboost": "XGBoost's exact TreeSHAP (pred_contribs), passed through the linear Platt calibrator on the margin.",
-    "ensemble": "the soft-vote weights applied to the members' log-odds contributions (exact, since the "
-    "ensemble is linear in the members' log-odds).",
-}
+from predictor import catalogue
 
 
 def write_plots(*, out_dir: Path, y: np.ndarray, probabilities: dict[str, np.ndarray]) -> None:
@@ -68,7 +24,7 @@ def write_plots(*, out_dir: Path, y: np.ndarray, probabilities: dict[str, np.nda
     figure, axis = plt.subplots(figsize=(5.5, 5), dpi=110)
     for key, p in probabilities.items():
         fpr, tpr, _ = roc_curve(y, p)
-        axis.plot(fpr, tpr, label=MODEL_NAMES[key], linestyle="--" if key == "baseline" else "-", linewidth=1.4)
+        axis.plot(fpr, tpr, label=catalogue.name_of(key), linestyle="--" if key == "baseline" else "-", linewidth=1.4)
     axis.plot([0, 1], [0, 1], color="grey", linewidth=0.8)
     axis.set(xlabel="1 - specificity", ylabel="Sensitivity", title="ROC curves, held-out cycle")
     axis.legend(loc="lower right", fontsize=8)
@@ -87,7 +43,7 @@ def write_plots(*, out_dir: Path, y: np.ndarray, probabilities: dict[str, np.nda
             observed,
             marker="o",
             markersize=3,
-            label=MODEL_NAMES[key],
+            label=catalogue.name_of(key),
             linestyle="--" if key == "baseline" else "-",
             linewidth=1.2,
         )
@@ -122,7 +78,7 @@ def render_markdown(manifest: dict[str, Any]) -> str:
         "",
         "## What the estimate is not",
         "",
-        WHAT_IT_IS_NOT,
+        catalogue.WHAT_IT_IS_NOT,
         "",
         "## Data",
         "",
@@ -153,13 +109,14 @@ def render_markdown(manifest: dict[str, Any]) -> str:
     ]
     for key, m in metrics.items():
         lines.append(
-            f"| {MODEL_NAMES[key]} | {_num(m['roc_auc'])} | {_num(m['pr_auc'])} | {_num(m['brier'], 4)} | "
+            f"| {catalogue.name_of(key)} | {_num(m['roc_auc'])} | {_num(m['pr_auc'])} | {_num(m['brier'], 4)} | "
             f"{_num(m['calibration_intercept'])} | {_num(m['calibration_slope'])} |"
         )
     groups = list(next(iter(metrics.values()))["subgroup_roc_auc"])
     lines += ["", "ROC-AUC by subgroup:", "", "| model | " + " | ".join(groups) + " |", "|---|" + "---|" * len(groups)]
     for key, m in metrics.items():
-        lines.append(f"| {MODEL_NAMES[key]} | " + " | ".join(_num(m["subgroup_roc_auc"][g]) for g in groups) + " |")
+        cells = " | ".join(_num(m["subgroup_roc_auc"][g]) for g in groups)
+        lines.append(f"| {catalogue.name_of(key)} | {cells} |")
     lines += [
         "",
         "## Risk bands",
@@ -171,10 +128,10 @@ def render_markdown(manifest: dict[str, Any]) -> str:
         "| model | band from | cut-off | sensitivity | specificity | PPV | share flagged |",
         "|---|---|---|---|---|---|---|",
     ]
-    for key in ("logistic", "forest", "xgboost", "ensemble"):
+    for key in catalogue.model_keys():
         for band, s in metrics[key]["bands"].items():
             lines.append(
-                f"| {MODEL_NAMES[key]} | {band} | {s['threshold']:.3f} | {_num(s['sensitivity'])} | "
+                f"| {catalogue.name_of(key)} | {band} | {s['threshold']:.3f} | {_num(s['sensitivity'])} | "
                 f"{_num(s['specificity'])} | {_num(s['ppv'])} | {_pct(s['flagged_share'])} |"
             )
     lines += ["", "## Acceptance bars (ensemble)", "", "| bar | value | result |", "|---|---|---|"]
@@ -187,7 +144,7 @@ def render_markdown(manifest: dict[str, Any]) -> str:
             "## When answers are left unanswered",
             "",
             "Held-out ROC-AUC with every optional question unanswered (only age and sex given): "
-            + ", ".join(f"{MODEL_NAMES[k]} {v:.3f}" for k, v in robustness["all_optional_unanswered"].items())
+            + ", ".join(f"{catalogue.name_of(k)} {v:.3f}" for k, v in robustness["all_optional_unanswered"].items())
             + ". Ensemble ROC-AUC with one question unanswered for everyone:",
             "",
             "| question left unanswered | ensemble ROC-AUC |",
@@ -195,9 +152,9 @@ def render_markdown(manifest: dict[str, Any]) -> str:
         ]
         lines += [f"| {group} | {auc:.3f} |" for group, auc in robustness["ensemble_one_question_unanswered"].items()]
     lines += ["", "## Explanations", ""]
-    lines += [f"- **{MODEL_NAMES[k]}**: {text}" for k, text in EXPLANATION_METHODS.items()]
+    lines += [f"- **{entry.name}**: {entry.explanation}" for entry in catalogue.models()]
     lines += ["", "## Limitations", ""]
-    lines += [f"- {text}" for text in LIMITATIONS]
+    lines += [f"- {text}" for text in catalogue.limitations(manifest)]
     lines += ["", "## Plots", "", "![ROC curves](roc.png)", "", "![Calibration](calibration.png)", ""]
     return "\n".join(lines)
 

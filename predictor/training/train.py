@@ -12,7 +12,6 @@ Protocol (why it looks like this):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import shutil
@@ -37,6 +36,8 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from predictor import catalogue
+from predictor.artifacts import ACTIVE_FILE, MANIFEST_FILE, SCORING_FILE, file_entries, model_files
 from predictor.features import (
     BINARY_FEATURES,
     CATEGORICAL_FEATURES,
@@ -50,16 +51,13 @@ from predictor.features import (
     tree_matrix,
 )
 from predictor.schema import SCHEMA_VERSION
-from predictor.scorers import BoosterScorer, EnsembleScorer, ForestScorer, LogisticScorer, Platt
+from predictor.scorers import BoosterScorer, ForestScorer, LogisticScorer, Platt, Scorer, build_scorers
 from predictor.training.dataset import cycle_summary
 from predictor.training.evaluation import choose_thresholds, evaluate
 
-MODEL_KEYS = ("logistic", "forest", "xgboost", "ensemble")
-MEMBER_KEYS = ("logistic", "forest", "xgboost")
-MODEL_FILES = {"logistic": "logistic.joblib", "forest": "forest.joblib", "xgboost": "xgboost.ubj"}
-SCORING_FILE = "scoring.json"
-MANIFEST_FILE = "manifest.json"
-ACTIVE_FILE = "ACTIVE"
+MODEL_KEYS = catalogue.model_keys()
+# This training fits one model of each kind below and one ensemble of them.
+MEMBER_KEYS = next(entry.members for entry in catalogue.models() if entry.is_ensemble)
 
 
 @dataclass(frozen=True)
@@ -202,14 +200,16 @@ class TrainedModels:
     thresholds: dict[str, dict[str, float]]
     seconds: dict[str, float]
 
-    def scorers(self) -> dict[str, LogisticScorer | ForestScorer | BoosterScorer | EnsembleScorer]:
-        members = {
-            "logistic": LogisticScorer(self.logistic),
-            "forest": ForestScorer(self.forest, self.platt["forest"]),
-            "xgboost": BoosterScorer(self.booster, self.platt["xgboost"]),
+    def parameters(self) -> dict[str, Any]:
+        """The calibration and ensemble parameters, as scoring.json stores them."""
+        return {
+            "platt": {key: platt.as_dict() for key, platt in self.platt.items()},
+            "ensemble": {"intercept": self.ensemble_intercept, "weights": self.ensemble_weights},
         }
-        ensemble = EnsembleScorer(members, self.ensemble_weights, self.ensemble_intercept)
-        return {**members, "ensemble": ensemble}
+
+    def scorers(self) -> dict[str, Scorer]:
+        fitted = {"logistic": self.logistic, "forest": self.forest, "xgboost": self.booster}
+        return build_scorers(fitted=fitted, parameters=self.parameters())
 
 
 def _timed(seconds: dict[str, float], key: str, fit: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -291,14 +291,6 @@ def missing_answer_robustness(*, scorers: dict[str, Any], frame: pd.DataFrame, y
 
 
 # --- artifact writing -------------------------------------------------------------------------------------------
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def default_version(artifacts_dir: Path) -> str:
@@ -404,15 +396,15 @@ def train_and_write(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
 
-    joblib.dump(trained.logistic, staging / MODEL_FILES["logistic"], compress=3)
-    joblib.dump(trained.forest, staging / MODEL_FILES["forest"], compress=("xz", 6))
-    trained.booster.save_model(staging / MODEL_FILES["xgboost"])
+    files = model_files()
+    joblib.dump(trained.logistic, staging / files["logistic"], compress=3)
+    joblib.dump(trained.forest, staging / files["forest"], compress=("xz", 6))
+    trained.booster.save_model(staging / files["xgboost"])
     scoring = {
         "schema_version": SCHEMA_VERSION,
         "features": list(FEATURE_KEYS),
         "tree_columns": [name for name, _ in tree_columns()],
-        "platt": {key: platt.as_dict() for key, platt in trained.platt.items()},
-        "ensemble": {"intercept": trained.ensemble_intercept, "weights": trained.ensemble_weights},
+        **trained.parameters(),
         "thresholds": trained.thresholds,
         "base_rate": base_rate,
     }
@@ -451,11 +443,7 @@ def train_and_write(
     }
     manifest["training_seconds"]["total"] = round(time.perf_counter() - started, 2)
     write_model_card(out_dir=staging, manifest=manifest)
-    manifest["files"] = {
-        path.name: {"sha256": sha256_of(path), "bytes": path.stat().st_size}
-        for path in sorted(staging.iterdir())
-        if path.name != MANIFEST_FILE
-    }
+    manifest["files"] = file_entries(staging)
     (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
     staging.rename(target)
     if activate:

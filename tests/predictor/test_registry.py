@@ -8,13 +8,16 @@ import pytest
 import xgboost as xgb
 from scipy.special import expit
 
-from predictor import registry
+from predictor import registry, services
+from predictor.artifacts import MANIFEST_FILE, sha256_of
+from predictor.catalogue import model_keys
 from predictor.exceptions import ArtifactError, UnknownModel
 from predictor.explanations import factor_text
 from predictor.features import FACTOR_GROUPS, answers_to_frame, tree_matrix
 from predictor.schema import validate_answers
-from predictor.training.train import MANIFEST_FILE, MODEL_KEYS, sha256_of
 from tests.predictor.conftest import FULL_ANSWERS, MINIMAL_ANSWERS
+
+MODEL_KEYS = model_keys()
 
 ALL_OPTIONAL_MISSING = validate_answers(MINIMAL_ANSWERS)
 FULL = validate_answers(FULL_ANSWERS)
@@ -41,7 +44,7 @@ def test_it_refuses_a_tampered_artifact(tampered_copy, monkeypatch):
     monkeypatch.setattr(joblib, "load", lambda *a, **k: unpickled.append(a))
 
     with pytest.raises(ArtifactError, match=r"forest\.joblib does not match the SHA-256"):
-        registry.predict("ensemble", FULL)
+        services.predict("ensemble", FULL)
     assert unpickled == []  # refused before anything was unpickled
 
 
@@ -49,7 +52,7 @@ def test_it_refuses_a_missing_artifact_file(tampered_copy):
     (tampered_copy / "xgboost.ubj").unlink()
 
     with pytest.raises(ArtifactError, match=r"xgboost\.ubj is missing"):
-        registry.predict("xgboost", FULL)
+        services.predict("xgboost", FULL)
 
 
 def test_it_refuses_a_model_file_the_manifest_does_not_list(tampered_copy):
@@ -58,7 +61,7 @@ def test_it_refuses_a_model_file_the_manifest_does_not_list(tampered_copy):
     (tampered_copy / MANIFEST_FILE).write_text(json.dumps(manifest))
 
     with pytest.raises(ArtifactError, match="not listed in the manifest"):
-        registry.predict("logistic", FULL)
+        services.predict("logistic", FULL)
 
 
 def test_it_refuses_a_version_trained_for_another_questionnaire(tampered_copy):
@@ -71,7 +74,7 @@ def test_it_refuses_a_version_trained_for_another_questionnaire(tampered_copy):
     (tampered_copy / MANIFEST_FILE).write_text(json.dumps(manifest))
 
     with pytest.raises(ArtifactError, match="questionnaire schema"):
-        registry.predict("logistic", FULL)
+        services.predict("logistic", FULL)
 
 
 def test_it_explains_a_missing_active_version(settings, tmp_path):
@@ -80,36 +83,36 @@ def test_it_explains_a_missing_active_version(settings, tmp_path):
     registry.clear_cache()
 
     with pytest.raises(ArtifactError, match="No active model version"):
-        registry.active_version()
+        services.active_version()
 
     settings.PREDICTOR_ACTIVE_VERSION = "v-nope"
     with pytest.raises(ArtifactError, match="has no artifact directory"):
-        registry.predict("logistic", FULL)
+        services.predict("logistic", FULL)
     registry.clear_cache()
 
 
 def test_the_setting_overrides_the_active_file(settings, use_artifacts):
     settings.PREDICTOR_ACTIVE_VERSION = "vtest"
 
-    assert registry.active_version() == "vtest"
+    assert services.active_version() == "vtest"
 
 
 def test_it_loads_the_version_once_per_process(use_artifacts, monkeypatch):
-    registry.predict("logistic", FULL)
+    services.predict("logistic", FULL)
     monkeypatch.setattr(registry, "load_version", lambda **kwargs: pytest.fail("loaded twice"))
 
-    registry.predict("forest", FULL)
+    services.predict("forest", FULL)
 
 
 def test_it_refuses_an_unknown_model(use_artifacts):
     with pytest.raises(UnknownModel):
-        registry.predict("crystal_ball", FULL)
+        services.predict("crystal_ball", FULL)
 
 
 @pytest.mark.parametrize("model_key", MODEL_KEYS)
 @pytest.mark.parametrize("answers", [FULL, ALL_OPTIONAL_MISSING], ids=["full", "all-optional-missing"])
 def test_the_scoring_contract_holds_for_every_model(use_artifacts, model_key, answers):
-    prediction = registry.predict(model_key, answers)
+    prediction = services.predict(model_key, answers)
 
     assert 0.0 < prediction.probability < 1.0
     assert prediction.risk_band in {"low", "moderate", "high"}
@@ -126,28 +129,28 @@ def test_the_scoring_contract_holds_for_every_model(use_artifacts, model_key, an
 
 @pytest.mark.parametrize("model_key", MODEL_KEYS)
 def test_predict_many_agrees_with_predict(use_artifacts, model_key):
-    batch = registry.predict_many(model_key, [FULL, ALL_OPTIONAL_MISSING, FULL])
+    batch = services.predict_many(model_key, [FULL, ALL_OPTIONAL_MISSING, FULL])
 
     assert [p.probability for p in batch] == pytest.approx(
-        [registry.predict(model_key, a).probability for a in (FULL, ALL_OPTIONAL_MISSING, FULL)]
+        [services.predict(model_key, a).probability for a in (FULL, ALL_OPTIONAL_MISSING, FULL)]
     )
-    assert registry.predict_many(model_key, []) == []
+    assert services.predict_many(model_key, []) == []
 
 
 def test_the_band_follows_the_thresholds(use_artifacts):
     version = registry.loaded_version()
     thresholds = version.thresholds("ensemble")
 
-    assert registry._risk_band(thresholds["high"], thresholds) == "high"
-    assert registry._risk_band(thresholds["moderate"], thresholds) == "moderate"
-    assert registry._risk_band(thresholds["moderate"] - 1e-9, thresholds) == "low"
+    assert services._risk_band(thresholds["high"], thresholds) == "high"
+    assert services._risk_band(thresholds["moderate"], thresholds) == "moderate"
+    assert services._risk_band(thresholds["moderate"] - 1e-9, thresholds) == "low"
 
 
 @pytest.mark.parametrize("model_key", MODEL_KEYS)
 def test_contributions_plus_base_equal_the_margin(use_artifacts, model_key):
     answers = [FULL, ALL_OPTIONAL_MISSING]
-    decomposition = registry.explain_margins(model_key, answers)
-    predictions = registry.predict_many(model_key, answers)
+    decomposition = services.explain_margins(model_key, answers)
+    predictions = services.predict_many(model_key, answers)
 
     rebuilt = decomposition["base"] + decomposition["contributions"].sum(axis=1)
     np.testing.assert_allclose(rebuilt, decomposition["margin"], atol=1e-9)
@@ -161,7 +164,7 @@ def test_logistic_contributions_reproduce_the_pipelines_own_margin(use_artifacts
     version = registry.loaded_version()
     frame = answers_to_frame([FULL, ALL_OPTIONAL_MISSING])
 
-    decomposition = registry.explain_margins("logistic", [FULL, ALL_OPTIONAL_MISSING])
+    decomposition = services.explain_margins("logistic", [FULL, ALL_OPTIONAL_MISSING])
 
     own_margin = version.scorers["logistic"].pipeline.decision_function(frame)
     np.testing.assert_allclose(decomposition["base"] + decomposition["contributions"].sum(axis=1), own_margin)
@@ -172,7 +175,7 @@ def test_xgboost_contributions_reproduce_the_boosters_own_margin(use_artifacts):
     scorer = version.scorers["xgboost"]
     frame = answers_to_frame([FULL, ALL_OPTIONAL_MISSING])
 
-    decomposition = registry.explain_margins("xgboost", [FULL, ALL_OPTIONAL_MISSING])
+    decomposition = services.explain_margins("xgboost", [FULL, ALL_OPTIONAL_MISSING])
 
     raw = scorer.booster.predict(xgb.DMatrix(tree_matrix(frame), missing=np.nan), output_margin=True)
     np.testing.assert_allclose(decomposition["margin"], scorer.platt.a * raw + scorer.platt.b, atol=1e-5)
@@ -215,13 +218,13 @@ def test_the_shipped_active_version_verifies_and_scores(settings):
         pytest.skip("no shipped model version in ml_artifacts/")
     settings.PREDICTOR_ACTIVE_VERSION = ""
     try:
-        low = registry.predict(
+        low = services.predict(
             "ensemble",
             validate_answers(
                 {**FULL_ANSWERS, "general_health": "excellent", "sleep_trouble_told_doctor": "no", "conditions": []}
             ),
         )
-        high = registry.predict(
+        high = services.predict(
             "ensemble",
             validate_answers(
                 {**FULL_ANSWERS, "general_health": "poor", "employment": "unable_to_work", "mental_health_visit": "yes"}
@@ -237,7 +240,7 @@ def test_it_never_logs_answers_or_probabilities(use_artifacts, caplog):
     caplog.set_level(logging.DEBUG)
     registry.clear_cache()
 
-    prediction = registry.predict("ensemble", FULL)
+    prediction = services.predict("ensemble", FULL)
 
     logged = " ".join(record.getMessage() for record in caplog.records)
     assert f"{prediction.probability}" not in logged
@@ -249,7 +252,7 @@ def test_the_catalogue_lists_every_model_with_its_cost_and_manifest_metrics(use_
     settings.PREDICTOR_MODEL_COSTS = {"logistic": 1, "forest": 3, "xgboost": 5, "ensemble": 7}
     manifest = registry.loaded_version().manifest
 
-    catalogue = registry.model_catalogue()
+    catalogue = services.model_catalogue()
 
     assert [m["key"] for m in catalogue] == list(MODEL_KEYS)
     assert [m["cost"] for m in catalogue] == [1, 3, 5, 7]
@@ -262,8 +265,8 @@ def test_the_catalogue_lists_every_model_with_its_cost_and_manifest_metrics(use_
 def test_scoring_without_explanations_gives_the_same_probabilities(use_artifacts, model_key):
     answers = [FULL, ALL_OPTIONAL_MISSING]
 
-    plain = registry.predict_many(model_key, answers, explain=False)
-    explained = registry.predict_many(model_key, answers)
+    plain = services.predict_many(model_key, answers, explain=False)
+    explained = services.predict_many(model_key, answers)
 
     assert [p.probability for p in plain] == pytest.approx([p.probability for p in explained], abs=1e-6)
     assert all(p.factors == [] for p in plain)

@@ -4,14 +4,9 @@ import joblib
 import numpy as np
 import pytest
 
-from predictor.training.train import (
-    ACTIVE_FILE,
-    MANIFEST_FILE,
-    MODEL_KEYS,
-    sha256_of,
-    train_and_write,
-    validation_table,
-)
+from predictor.artifacts import ACTIVE_FILE, MANIFEST_FILE, sha256_of
+from predictor.catalogue import model_keys
+from predictor.training.train import train_and_write, validation_table
 from tests.predictor.conftest import SMALL_CONFIG, synthetic_dataset
 
 METRIC_KEYS = {"roc_auc", "pr_auc", "brier", "calibration_intercept", "calibration_slope", "subgroup_roc_auc"}
@@ -33,11 +28,11 @@ def test_it_trains_end_to_end_and_writes_a_complete_version(trained_artifacts):
     } <= set(manifest["files"])
     for name, entry in manifest["files"].items():
         assert sha256_of(version_dir / name) == entry["sha256"]
-    assert set(manifest["metrics"]) == {*MODEL_KEYS, "baseline"}
+    assert set(manifest["metrics"]) == {*model_keys(), "baseline"}
     for metrics in manifest["metrics"].values():
         assert set(metrics) >= METRIC_KEYS
         assert set(metrics["subgroup_roc_auc"]) == {"sex=female", "sex=male", "age=18-39", "age=40-59", "age=60+"}
-    for key in MODEL_KEYS:
+    for key in model_keys():
         assert set(manifest["metrics"][key]["bands"]) == {"moderate", "high"}
     assert manifest["data"]["holdout_cycle"]["cycle"] == "2015-2016"
     assert [c["cycle"] for c in manifest["data"]["training_cycles"]] == ["2011-2012", "2013-2014"]

@@ -235,7 +235,7 @@ def test_a_late_result_does_not_overwrite_a_screening_the_sweep_already_failed(m
     services.screening_claim(screening_id=screening.id)
     services.screening_fail(screening_id=screening.id, message="stopped", reason="stuck")
 
-    from predictor.registry import predict
+    from predictor.services import predict
 
     result = services._screening_complete(screening=screening, prediction=predict("logistic", answers))
 
@@ -286,7 +286,7 @@ def test_any_unexpected_model_error_fails_at_once_and_refunds(member, answers, m
 
 
 def test_a_non_finite_probability_is_a_failure_not_a_result(member, answers, monkeypatch):
-    from predictor.registry import predict as real_predict
+    from predictor.services import predict as real_predict
 
     screening = screening_submit(user=member, model_key="logistic", answers=answers).screening
     nan_prediction = dataclasses.replace(real_predict("logistic", answers), probability=float("nan"))
