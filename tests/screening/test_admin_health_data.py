@@ -46,7 +46,7 @@ def done_screening(member):
         status=Screening.Status.DONE,
         answers={"age": 40, "sex": "female", ANSWER_KEY: "yes"},
         probability=PROBABILITY,
-        risk_band=Screening.RiskBand.HIGH,
+        risk_band="high",
         base_rate=0.0871,
         factors=[{"feature": FACTOR_KEY, "contribution": 0.4}],
         model_version="v-test",
