@@ -1,33 +1,49 @@
-"""Submit-to-result throughput of the real stack: gunicorn + a Celery worker + PostgreSQL + Redis, on loopback.
+"""Submit-to-result throughput and CPU cost of the real stack, measured from outside.
 
-    .venv/bin/python benchmarks/e2e.py [--clients 20] [--seconds 20] [--model logistic] [--rate 0]
+    make bench-e2e                                   # the table of issue #15: logistic and ensemble, 1 and 20 clients
+    .venv/bin/python benchmarks/e2e.py --runs 3 --seconds 15 --loads logistic:1,logistic:20,ensemble:20
 
-Creates a scratch database (mhc_bench), starts the servers, drives `--clients` concurrent API clients that
-submit screenings as fast as they can, and prints submit latency p50/p95 (HTTP round trip of POST /screenings/),
-submit-to-done p50/p95 (created_at -> finished_at, from the database) and sustained screenings/s (finished in the
-measured window / window length). Everything it starts is stopped at the end. Needs PostgreSQL and Redis.
+The stack is production's: config.settings.production, gunicorn started with config/gunicorn.py (its own worker
+and thread counts), a Celery worker with the prefork pool and two children as in docker/compose.yml, and, so
+that every CPU second can be attributed, a PostgreSQL cluster and a redis-server of the benchmark's own on free
+loopback ports (initdb, postgres and redis-server must be on the PATH; nothing shared is touched). Everything it
+starts is stopped at the end.
 
-With --rate 0 (the default) every client submits as fast as it can: that finds the sustained throughput, and by
-Little's law its latency is clients / throughput, mostly time spent queued. --rate R paces the clients to R
-submissions per second in total, which shows the latency of a site that is busy but not saturated.
+Each client is a closed loop with no think time: a new TCP connection for every request, all 19 answers given,
+POST /api/v1/screenings/, then GET the screening until it is done. Every GET carries `Prefer: wait=N`; a server
+that honours it answers when the result is stored, one that does not answers at once and the client polls again
+after --poll-ms (10 ms). Per run it prints screenings/s (done within the measured window / window), submit and
+submit-to-result p50/p95/p99 (client side, submit sent -> done seen), and CPU ms per screening of each process
+group (web = gunicorn master and workers, worker = Celery master and pool, PostgreSQL = postmaster and every
+backend, Redis), read from /proc over the same window. Then the median of the runs for each load.
+
+CPU ms per screening moves less than rates on a busy machine; quote both, and medians of a few runs.
+Figures only; nothing is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
+import secrets
+import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
+TICKS = os.sysconf("SC_CLK_TCK")
 ANSWERS = {
     "age": 41, "sex": "female", "education": "some_college", "marital_status": "married_or_partner",
     "household_size": 3, "annual_household_income": 52000, "employment": "working", "smoking": "never",
@@ -35,164 +51,372 @@ ANSWERS = {
     "sleep_hours": 6.5, "sleep_trouble_told_doctor": "no", "height_cm": 170, "weight_kg": 72,
     "conditions": [], "general_health": "good", "mental_health_visit": "no",
 }  # fmt: skip
+FINISHED = {"done", "failed"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def psql(sql: str) -> None:
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql, "postgres"], check=True)
+# --- CPU accounting from /proc --------------------------------------------------------------------------------
 
 
-def request(conn: http.client.HTTPConnection, method: str, path: str, body=None, token: str | None = None):
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
-    response = conn.getresponse()
-    return response.status, json.loads(response.read() or b"null")
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds of the process and of its children it has reaped)."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()
+    # fields[1] is ppid; utime, stime, cutime, cstime are fields 14-17 of stat, here 11-14.
+    return int(fields[1]), sum(int(value) for value in fields[11:15]) / TICKS
 
 
-def wait_for_http(port: int, timeout: float = 60) -> None:
+def group_cpu(root_pid: int) -> float:
+    """CPU seconds of a process and all its descendants, live or reaped: deltas of it are exact."""
+    table: dict[int, tuple[int, float]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (stat := _stat(int(entry))):
+            table[int(entry)] = stat
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    total, todo = 0.0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        if pid in table:
+            total += table[pid][1]
+            todo.extend(children.get(pid, []))
+    return total
+
+
+# --- the stack ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Stack:
+    workdir: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.ports = {name: free_port() for name in ("web", "postgres", "redis")}
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_", "GUNICORN_"))},
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "DJANGO_SECRET_KEY": "bench-" + secrets.token_urlsafe(40),
+            "JWT_SIGNING_KEY": "bench-jwt-" + secrets.token_urlsafe(40),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "false",
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:{self.ports['postgres']}/mhc",
+            "REDIS_URL": f"redis://127.0.0.1:{self.ports['redis']}/1",
+            "CELERY_BROKER_URL": f"redis://127.0.0.1:{self.ports['redis']}/0",
+            "STATIC_ROOT": str(self.workdir / "static"),
+            "GUNICORN_BIND": f"127.0.0.1:{self.ports['web']}",
+            "LOG_LEVEL": "WARNING",
+            "GUNICORN_LOG_LEVEL": "warning",
+            # The clients register and take tokens from one address, and spend credits quickly.
+            "THROTTLE_AUTH_RATE": "1000000/min",
+            "WELCOME_CREDITS": "1000000",
+            **self.extra_env,
+        }
+        self.logs = self.workdir / "logs"
+
+    def spawn(self, name: str, args: list[str], **env: str) -> subprocess.Popen:
+        log = (self.logs / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            args, cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.processes[name] = process
+        return process
+
+    def start(self) -> Stack:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        data = self.workdir / "pgdata"
+        data.mkdir()
+        as_postgres: list[str] = []
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root: run the cluster as the postgres account
+            self.workdir.chmod(0o755)
+            shutil.chown(data, user="postgres")
+            as_postgres = ["runuser", "-u", "postgres", "--"]
+        subprocess.run(
+            [*as_postgres, "initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+             "--no-instructions"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        self.spawn(
+            "postgres",
+            [*as_postgres, "postgres", "-D", str(data), "-p", str(self.ports["postgres"]),
+             "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={data}", "-c", "max_connections=200"],
+        )  # fmt: skip
+        self.spawn(
+            "redis",
+            ["redis-server", "--port", str(self.ports["redis"]), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+        )  # fmt: skip
+        wait_for("postgres", lambda: _pg_ready(self.ports["postgres"]))
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-p", str(self.ports["postgres"]), "-U", "postgres", "-qc",
+             "CREATE DATABASE mhc", "postgres"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"]):
+            subprocess.run([PY, "manage.py", *command], cwd=ROOT, env=self.env, check=True)
+        multiproc = {name: self.workdir / f"prometheus-{name}" for name in ("web", "worker")}
+        for directory in multiproc.values():
+            directory.mkdir()
+        self.spawn(
+            "web",
+            [PY, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
+            PROMETHEUS_MULTIPROC_DIR=str(multiproc["web"]),
+        )
+        self.spawn(
+            "worker",
+            [PY, "-m", "celery", "-A", "config", "worker", "--loglevel=WARNING", "--concurrency=2", "--pool=prefork",
+             "--without-gossip", f"--hostname=bench-{os.getpid()}@%h"],
+            PROMETHEUS_MULTIPROC_DIR=str(multiproc["worker"]),
+        )  # fmt: skip
+        wait_for("gunicorn", lambda: self.get("/readyz")[0] == 200, timeout=120)
+        return self
+
+    def stop(self) -> None:
+        for name in ("web", "worker", "redis", "postgres"):
+            process = self.processes.pop(name, None)
+            if process is None or process.poll() is not None:
+                continue
+            os.killpg(process.pid, signal.SIGINT if name == "postgres" else signal.SIGTERM)  # fast shutdown
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+            # A prefork child that outlived its parent goes with the group.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+
+    def cpu(self) -> dict[str, float]:
+        return {name: group_cpu(self.processes[name].pid) for name in ("web", "worker", "postgres", "redis")}
+
+    def connection(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.ports["web"], timeout=60)
+
+    def request(self, method: str, path: str, body=None, headers: dict[str, str] | None = None):
+        """One request on a new connection, as a browser or API client arriving from the internet would."""
+        conn = self.connection()
+        try:
+            all_headers = {"Content-Type": "application/json", "Connection": "close", **(headers or {})}
+            conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=all_headers)
+            response = conn.getresponse()
+            payload = response.read()
+            return response.status, (json.loads(payload) if payload else None), response
+        finally:
+            conn.close()
+
+    def get(self, path: str) -> tuple[int, object]:
+        try:
+            status, body, _ = self.request("GET", path)
+        except OSError:
+            return 0, None
+        return status, body
+
+
+def wait_for(what: str, check, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/v1/models/")
-            if conn.getresponse().status == 200:
+            if check():
                 return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit("gunicorn did not come up")
+        except (OSError, ValueError, http.client.HTTPException):
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{what} did not come up; see the logs")
+
+
+def _pg_ready(port: int) -> bool:
+    return subprocess.run(["pg_isready", "-h", "127.0.0.1", "-p", str(port)], capture_output=True).returncode == 0
+
+
+# --- one run --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    model: str
+    clients: int
+    rate: float
+    submit_ms: list[float]
+    result_ms: list[float]
+    cpu_ms: dict[str, float]
+    errors: list[str]
+
+
+def tokens_for(stack: Stack, clients: int, tag: str) -> list[str]:
+    tokens = []
+    for n in range(clients):
+        email, password = f"bench-{tag}-{n}@example.com", "bench-pass-phrase-42"
+        for attempt in range(5):  # a busy machine may drop a connection while a worker restarts
+            try:
+                stack.request("POST", "/api/v1/auth/register/", {"email": email, "password": password})
+                _, body, _ = stack.request("POST", "/api/v1/auth/token/", {"email": email, "password": password})
+                tokens.append(body["access"])
+                break
+            except (OSError, http.client.HTTPException, KeyError, TypeError):
+                if attempt == 4:
+                    raise
+                time.sleep(1)
+    return tokens
+
+
+def run_once(stack: Stack, *, model: str, clients: int, seconds: float, warmup: float, wait: int, poll_ms: float):
+    tokens = tokens_for(stack, clients, f"{model}-{clients}-{time.monotonic_ns()}")
+    lock = threading.Lock()
+    samples: list[tuple[float, float, float]] = []  # (done at, submit seconds, submit-to-result seconds)
+    errors: list[str] = []
+    started = time.monotonic()
+    window_start, stop_at = started + warmup, started + warmup + seconds
+    cpu_at: dict[str, dict[str, float]] = {}
+
+    def client(token: str) -> None:
+        auth = {"Authorization": f"Bearer {token}"}
+        poll_headers = {**auth, "Prefer": f"wait={wait}"}
+        while time.monotonic() < stop_at:
+            sent = time.monotonic()
+            try:
+                status, body, _ = stack.request(
+                    "POST", "/api/v1/screenings/", {"model": model, "answers": ANSWERS}, auth
+                )
+                submitted = time.monotonic()
+                if status != 202:
+                    raise RuntimeError(f"submit answered {status}")
+                path = f"/api/v1/screenings/{body['id']}/"
+                while True:
+                    status, body, response = stack.request("GET", path, headers=poll_headers)
+                    if status != 200:
+                        raise RuntimeError(f"detail answered {status}")
+                    if body["status"] in FINISHED:
+                        break
+                    if not response.getheader("Preference-Applied"):
+                        time.sleep(poll_ms / 1000)
+                done = time.monotonic()
+                if body["status"] != "done":
+                    raise RuntimeError("screening failed")
+            except (OSError, RuntimeError, http.client.HTTPException, ValueError) as error:
+                with lock:
+                    errors.append(str(error)[:80])
+                time.sleep(0.05)
+                continue
+            with lock:
+                samples.append((done, submitted - sent, done - sent))
+
+    def sample_cpu() -> None:
+        time.sleep(max(0.0, window_start - time.monotonic()))
+        cpu_at["start"] = stack.cpu()
+        time.sleep(max(0.0, stop_at - time.monotonic()))
+        cpu_at["end"] = stack.cpu()
+
+    threads = [threading.Thread(target=client, args=(token,)) for token in tokens]
+    threads.append(threading.Thread(target=sample_cpu))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    measured = [(s, r) for done, s, r in samples if window_start <= done < stop_at]
+    count = len(measured)
+    cpu_ms = {name: 1000 * (cpu_at["end"][name] - cpu_at["start"][name]) / max(count, 1) for name in cpu_at["start"]}
+    return Run(
+        model=model,
+        clients=clients,
+        rate=count / seconds,
+        submit_ms=[1000 * s for s, _ in measured],
+        result_ms=[1000 * r for _, r in measured],
+        cpu_ms=cpu_ms,
+        errors=errors,
+    )
+
+
+def trio(values: list[float]) -> str:
+    return " / ".join(f"{percentile(values, q):,.0f}" for q in (50, 95, 99))
+
+
+def row(label: str, rate: float, submit: str, result: str, cpu: dict[str, float]) -> str:
+    web_worker = cpu["web"] + cpu["worker"]
+    parts = f"web {cpu['web']:.1f} · worker {cpu['worker']:.1f} · PostgreSQL {cpu['postgres']:.1f} · "
+    parts += f"Redis {cpu['redis']:.1f} (web+worker {web_worker:.1f})"
+    return f"| {label} | {rate:.1f} | {submit} | {result} | {parts} |"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=20)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--loads", default="logistic:1,logistic:20,ensemble:1,ensemble:20", help="model:clients,...")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each load; the table ends with their medians")
+    parser.add_argument("--seconds", type=float, default=15, help="measured window of each run")
     parser.add_argument("--warmup", type=float, default=3)
-    parser.add_argument("--model", default="logistic")
-    parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--web-threads", type=int, default=1, help="threads per gunicorn process (gthread)")
-    parser.add_argument("--worker-concurrency", type=int, default=2)
-    parser.add_argument("--worker-pool", default="prefork", choices=["prefork", "threads", "solo"])
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--rate", type=float, default=0, help="total submissions/s to offer; 0 = saturate")
+    parser.add_argument("--wait", type=int, default=10, help="N of the Prefer: wait=N header on every GET")
+    parser.add_argument("--poll-ms", type=float, default=10, help="pause between GETs the server answered at once")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch directory (logs) afterwards")
     args = parser.parse_args()
+    loads = [(model, int(clients)) for model, clients in (item.split(":") for item in args.loads.split(","))]
 
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "DJANGO_DEBUG": "false",
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/mhc_bench",
-        "REDIS_URL": "redis://127.0.0.1:6379/3",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "THROTTLE_AUTH_RATE": "100000/min",
-        "WELCOME_CREDITS": "1000000",
-        "LOG_LEVEL": "WARNING",
-    }
-    psql("DROP DATABASE IF EXISTS mhc_bench")
-    psql("CREATE DATABASE mhc_bench")
-    if os.environ.get("BENCH_ASYNC_COMMIT"):
-        psql("ALTER DATABASE mhc_bench SET synchronous_commit = off")
-    subprocess.run(["redis-cli", "-n", "3", "FLUSHDB"], check=True, capture_output=True)
-    subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-
-    procs = [
-        subprocess.Popen(
-            [PY, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{args.port}", "-w", str(args.web_workers),
-             "--threads", str(args.web_threads), "--log-level", "warning"],
-            cwd=ROOT, env=env,
-        ),
-        subprocess.Popen(
-            [PY, "-m", "celery", "-A", "config", "worker", "--loglevel=WARNING", "-c", str(args.worker_concurrency),
-             "--pool", args.worker_pool, "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env,
-        ),
-    ]  # fmt: skip
+    workdir = Path(tempfile.mkdtemp(prefix="mhc-e2e-"))
+    stack = Stack(workdir)
+    header = (
+        "| load | screenings/s | submit p50 / p95 / p99 ms | submit-to-result p50 / p95 / p99 ms "
+        "| CPU ms per screening |"
+    )
+    rule = "| --- | --- | --- | --- | --- |"
     try:
-        wait_for_http(args.port)
-        tokens = []
-        conn = http.client.HTTPConnection("127.0.0.1", args.port)
-        for n in range(args.clients):
-            email, password = f"bench{n}@example.com", "bench-pass-phrase-42"
-            request(conn, "POST", "/api/v1/auth/register/", {"email": email, "password": password})
-            _, body = request(conn, "POST", "/api/v1/auth/token/", {"email": email, "password": password})
-            tokens.append(body["access"])
-
-        latencies: list[tuple[float, float]] = []  # (sent at, seconds)
-        errors: list[int] = []
-        lock = threading.Lock()
-        stop_at = time.monotonic() + args.warmup + args.seconds
-
-        def client(token: str, offset: float) -> None:
-            conn = http.client.HTTPConnection("127.0.0.1", args.port)
-            interval = args.clients / args.rate if args.rate else 0
-            next_at = time.monotonic() + offset * interval
-            while time.monotonic() < stop_at:
-                if interval:
-                    time.sleep(max(0.0, next_at - time.monotonic()))
-                    next_at += interval
-                sent = time.monotonic()
-                body = {"model": args.model, "answers": ANSWERS}
-                status, _ = request(conn, "POST", "/api/v1/screenings/", body, token)
-                took = time.monotonic() - sent
-                with lock:
-                    (latencies.append((sent, took)) if status == 202 else errors.append(status))
-
-        started = time.monotonic()
-        threads = [threading.Thread(target=client, args=(t, n / len(tokens))) for n, t in enumerate(tokens)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        measured = [took for sent, took in latencies if sent - started >= args.warmup]
-        time.sleep(3)  # let the worker drain the queue before reading results
-
-        sys.path.insert(0, str(ROOT))
-        os.environ.update(env)
-        import django
-
-        django.setup()
-        from django.db.models import Count, Max, Min
-
-        from screening.models import Screening
-
-        done = Screening.objects.filter(status="done")
-        durations = [(s.finished_at - s.created_at).total_seconds() for s in done.only("created_at", "finished_at")]
-        window = done.aggregate(first=Min("finished_at"), last=Max("finished_at"))
-        by_status = dict(Screening.objects.values_list("status").annotate(n=Count("id")))
-        span = (window["last"] - window["first"]).total_seconds() if durations else 0
-
-        offered = f"{args.rate:g}/s" if args.rate else "as fast as possible"
+        stack.start()
+        # One screening of each model before measuring: the first request of a process is not the one we study.
+        run_once(stack, model="ensemble", clients=2, seconds=1, warmup=0, wait=args.wait, poll_ms=args.poll_ms)
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
         print(
-            f"model={args.model} clients={args.clients} offered={offered} web_workers={args.web_workers} "
-            f"web_threads={args.web_threads} worker={args.worker_pool}x{args.worker_concurrency} "
-            f"measured={args.seconds:.0f}s (+{args.warmup:.0f}s warm-up)"
+            f"commit {commit.stdout.strip()} · production settings · gunicorn -c config/gunicorn.py · Celery prefork x2"
+            f" · {os.cpu_count()} CPUs · {args.runs} runs x {args.seconds:.0f}s (+{args.warmup:.0f}s warm-up) · "
+            f"new connection per request · GET with Prefer: wait={args.wait}, else poll every {args.poll_ms:g} ms"
         )
-        print(
-            f"submit latency:     p50 {1000 * statistics.median(measured):6.1f} ms   "
-            f"p95 {1000 * percentile(measured, 95):6.1f} ms   ({len(measured)} requests)"
-        )
-        print(
-            f"submit-to-done:     p50 {1000 * statistics.median(durations):6.1f} ms   "
-            f"p95 {1000 * percentile(durations, 95):6.1f} ms"
-        )
-        print(
-            f"sustained:          {len(durations) / span:6.1f} screenings/s done "
-            f"({len(durations)} in {span:.1f}s); submitted {len(latencies) / (time.monotonic() - started):.1f}/s"
-        )
-        print(f"errors:             {len(errors)} non-202 responses {sorted(set(errors))}; statuses {by_status}")
+        print(header)
+        print(rule, flush=True)
+        results: dict[tuple[str, int], list[Run]] = {}
+        for _ in range(args.runs):
+            for model, clients in loads:
+                run = run_once(
+                    stack, model=model, clients=clients, seconds=args.seconds, warmup=args.warmup,
+                    wait=args.wait, poll_ms=args.poll_ms,
+                )  # fmt: skip
+                results.setdefault((model, clients), []).append(run)
+                label = f"{clients} client{'s' if clients != 1 else ''}, {model}"
+                if run.errors:
+                    label += f" ({len(run.errors)} errors: {sorted(set(run.errors))[:2]})"
+                print(row(label, run.rate, trio(run.submit_ms), trio(run.result_ms), run.cpu_ms), flush=True)
+        print()
+        print(f"Medians of {args.runs} runs")
+        print(header)
+        print(rule)
+        for (model, clients), runs in results.items():
+            median = {name: statistics.median(r.cpu_ms[name] for r in runs) for name in runs[0].cpu_ms}
+            submit = " / ".join(
+                f"{statistics.median(percentile(r.submit_ms, q) for r in runs):,.0f}" for q in (50, 95, 99)
+            )
+            result = " / ".join(
+                f"{statistics.median(percentile(r.result_ms, q) for r in runs):,.0f}" for q in (50, 95, 99)
+            )
+            label = f"{clients} client{'s' if clients != 1 else ''}, {model}"
+            print(row(label, statistics.median(r.rate for r in runs), submit, result, median))
     finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stack.stop()
+        if args.keep:
+            print(f"logs in {workdir / 'logs'}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
