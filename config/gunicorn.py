@@ -1,5 +1,8 @@
 """gunicorn settings: `gunicorn -c config/gunicorn.py config.wsgi`. Every value can be set from the environment.
 
+The master loads the whole application before it forks (on_starting -> config.warmup), so a worker, new or
+recycled, starts warm: no import of Django, scikit-learn or XGBoost and no model load on a request's time.
+
 Metrics from several worker processes: each process writes its samples to PROMETHEUS_MULTIPROC_DIR and /metrics
 merges them (core.metrics). The directory is emptied when the master starts, and a dead worker's live gauges
 are dropped, so a restart never double-counts.
@@ -11,13 +14,17 @@ from pathlib import Path
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+# gthread: a request waiting for a result (Prefer: wait, screening.waiting) holds a thread, not a core.
+# config.settings lets at most threads - 2 of them wait, so each process keeps threads for other requests.
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
-# Recycle workers now and then so a slow leak cannot grow for ever; jitter keeps them from restarting together.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
-max_requests_jitter = 200
+# Recycle a worker now and then so a slow leak cannot grow for ever: rarely, because it is a guard against memory
+# growth, not a cure (a warm fork costs little, but three recycling together stall the site); the wide jitter
+# keeps them from restarting within seconds of each other.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "50000"))
+max_requests_jitter = max_requests // 4
 # Heartbeat files on tmpfs where there is one (in the container /dev/shm); a slow disk must not look like a hang.
 worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108
 # core.middleware logs one structured line per request, with its id; gunicorn's access log would repeat it.
@@ -53,6 +60,12 @@ def on_starting(server):
         # Samples of a previous run would be merged into this one's; the master has written none yet.
         shutil.rmtree(directory, ignore_errors=True)
         Path(directory).mkdir(parents=True, exist_ok=True)
+    # After the metrics directory exists (importing the app creates metric files), before any worker forks:
+    # workers then find config.wsgi, every view and the active models already in memory.
+    import config.wsgi  # noqa: F401
+    from config.warmup import warm_up
+
+    warm_up()
 
 
 def child_exit(server, worker):

@@ -89,7 +89,10 @@ TEMPLATES = [
 # --- Data stores -----------------------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Off: a health check is a `SELECT 1` round trip before every request's first query (a fifth of a submission's
+# time). A connection that broke while idle fails that one request with a 500, and Django then drops it; a
+# database restart costs each process's idle connections one failed request each (docs/operations.md).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHECKS", default=False)
 # django-prometheus wraps the database backend to count and time every query (django_db_* metrics).
 _INSTRUMENTED_DB_ENGINES = {
     "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
@@ -128,6 +131,12 @@ if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
+# The screening row is the result: no task stores a result row of its own (two statements per task) unless it
+# asks with ignore_result=False.
+CELERY_TASK_IGNORE_RESULT = True
+# Celery's Django fix-up closes the database connection around every task unless told to reuse it: keep it for
+# this many tasks (config/celery.py still drops a broken or CONN_MAX_AGE-old one before each task).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=10000)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
