@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from django.conf import settings
@@ -302,3 +302,57 @@ def allowance_grant_month(*, now: datetime.datetime | None = None) -> int:
             granted += 1
     logger.info("monthly allowance granted", extra={"period": period, "granted": granted})
     return granted
+
+
+@in_transaction
+def wallet_capture_many(*, screenings: Sequence[Screening]) -> list[LedgerEntry]:
+    """Spend the credits held for many screenings that succeeded, in a fixed number of statements.
+
+    The same rules as wallet_capture for each screening: a capture already made is returned, not repeated; a
+    screening whose credits were released or never held raises BillingError, and nothing is written (the
+    caller settles the batch one screening at a time then). Wallets are locked in primary-key order, so two
+    batches over the same people never wait on each other in a circle.
+    """
+    if not screenings:
+        return []
+    owner_ids = sorted({screening.owner_id for screening in screenings})
+    locked = Wallet.objects.select_for_update().filter(user_id__in=owner_ids).order_by("pk")
+    wallets = {wallet.user_id: wallet for wallet in locked}
+    entries: dict[object, dict[str, LedgerEntry]] = {}
+    for entry in LedgerEntry.objects.filter(screening__in=[screening.pk for screening in screenings]):
+        entries.setdefault(entry.screening_id, {})[entry.kind] = entry
+    now = timezone.now()
+    settled: list[LedgerEntry] = []
+    new: list[LedgerEntry] = []
+    for screening in screenings:
+        kinds = entries.get(screening.pk, {})
+        if Kind.CAPTURE in kinds:
+            settled.append(kinds[Kind.CAPTURE])
+            continue
+        if Kind.RELEASE in kinds:
+            raise BillingError("The credits for this screening were already released.")
+        hold = kinds.get(Kind.HOLD)
+        wallet = wallets.get(screening.owner_id)
+        if hold is None or wallet is None:
+            raise BillingError("No credits were set aside for this screening.")
+        amount = -hold.amount
+        wallet.held -= amount
+        wallet.updated_at = now
+        entry = LedgerEntry(
+            wallet=wallet,
+            kind=Kind.CAPTURE,
+            amount=-amount,
+            available_after=wallet.available,
+            held_after=wallet.held,
+            screening=screening,
+            description=f"Check with the {screening.get_model_key_display()} model: {credits_phrase(amount)} spent",
+        )
+        new.append(entry)
+        settled.append(entry)
+    if new:
+        touched = list({entry.wallet.pk: entry.wallet for entry in new}.values())
+        Wallet.objects.bulk_update(touched, ["held", "updated_at"])
+        LedgerEntry.objects.bulk_create(new)
+        spent = sum(-entry.amount for entry in new)
+        transaction.on_commit(lambda: CREDITS.labels(kind=Kind.CAPTURE).inc(spent))
+    return settled

@@ -6,6 +6,7 @@ a worker killed mid-task or a sweep racing a worker never scores twice, charges 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -18,13 +19,22 @@ from typing import TYPE_CHECKING, Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import DataError, IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
 from django.db.models import Q
 from django.utils import timezone
 
-from billing.services import wallet_capture, wallet_hold, wallet_release
-from predictor.services import AnswersInvalid, model_keys, predict, price, validate_answers
-from screening import metrics
+from billing.exceptions import BillingError
+from billing.services import wallet_capture, wallet_capture_many, wallet_hold, wallet_release
+from predictor.services import AnswersInvalid, Prediction, model_keys, predict, predict_many, price, validate_answers
+from screening import metrics, waiting
 from screening.exceptions import AnswersRejected, IdempotencyConflict, ModelNotOffered, NotRetryable
 from screening.models import Screening
 
@@ -122,32 +132,69 @@ def _enqueue(screening: Screening) -> None:
 
 def screening_claim(*, screening_id: uuid.UUID | str) -> Screening | None:
     """pending -> running, once. None when another delivery of the task already claimed it."""
-    claimed = Screening.objects.filter(id=screening_id, status=Status.PENDING).update(
-        status=Status.RUNNING, started_at=timezone.now()
-    )
-    if claimed != 1:
-        return None
-    return Screening.objects.select_related("owner").get(id=screening_id)
+    claimed = screening_claim_batch(screening_id=screening_id, limit=1)
+    return claimed[0] if claimed and str(claimed[0].id) == str(screening_id) else None
 
 
-def screening_score(*, screening_id: uuid.UUID | str) -> Screening | None:
-    """Claim, score and settle one screening. Transient database errors propagate so the task can retry."""
-    screening = screening_claim(screening_id=screening_id)
-    if screening is None:
-        logger.info("screening already claimed", extra={"screening_id": str(screening_id)})
-        return None
-    metrics.QUEUE_WAIT_SECONDS.labels(model=screening.model_key).observe(
-        (screening.started_at - screening.created_at).total_seconds()
+_CLAIM_SQL = f"""
+    UPDATE {Screening._meta.db_table} SET status = %s, started_at = %s
+    WHERE id IN (
+        SELECT id FROM {Screening._meta.db_table} WHERE status = %s
+        ORDER BY (id = %s::uuid) DESC, queued_at LIMIT %s
+        FOR UPDATE SKIP LOCKED
     )
-    started = time.perf_counter()
+    RETURNING *
+"""  # noqa: S608 (the table name is the model's own)
+
+
+def screening_claim_batch(*, screening_id: uuid.UUID | str, limit: int) -> list[Screening]:
+    """Claim this screening and up to `limit - 1` others waiting, oldest first: pending -> running, each once.
+
+    The task of each screening is still queued and still runs; when its screening was claimed by another
+    task's batch, it claims what is waiting then, or nothing. SKIP LOCKED: two workers claiming at once take
+    different screenings instead of waiting for each other. One statement on PostgreSQL.
+    """
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        params = [Status.RUNNING, now, Status.PENDING, str(screening_id), limit]
+        return list(Screening.objects.raw(_CLAIM_SQL, params))
+    with transaction.atomic():  # SQLite (a quick local run): one writer at a time, so no lock to skip
+        own = list(Screening.objects.filter(id=screening_id, status=Status.PENDING).values_list("id", flat=True))
+        others = Screening.objects.filter(status=Status.PENDING).exclude(id=screening_id).order_by("queued_at")
+        ids = own + list(others.values_list("id", flat=True)[: limit - len(own)])
+        Screening.objects.filter(id__in=ids, status=Status.PENDING).update(status=Status.RUNNING, started_at=now)
+        claimed = {screening.id: screening for screening in Screening.objects.filter(id__in=ids)}
+    return [claimed[pk] for pk in ids if pk in claimed]
+
+
+@dataclass(frozen=True)
+class Scored:
+    screening: Screening
+    prediction: Prediction | None = None
+    failure: str = ""  # the reason, when it could not be scored
+
+
+def _score_group(model_key: str, screenings: list[Screening]) -> list[Scored]:
+    """One vectorised call for screenings of one model; if it fails, one call each, so a bad one fails alone."""
+    try:
+        predictions = predict_many(model_key, [screening.answers for screening in screenings])
+    except (SoftTimeLimitExceeded, *TRANSIENT_DATABASE_ERRORS):
+        raise
+    except Exception:
+        return [_score_one(screening) for screening in screenings]
+    return [
+        Scored(screening, prediction) if math.isfinite(prediction.probability) else _score_one(screening)
+        for screening, prediction in zip(screenings, predictions, strict=True)
+    ]
+
+
+def _score_one(screening: Screening) -> Scored:
     try:
         prediction = predict(screening.model_key, screening.answers)
         if not math.isfinite(prediction.probability):
             raise ValueError("the model returned a non-finite probability")
-    except SoftTimeLimitExceeded:
-        return screening_fail(screening_id=screening.id, message=TIMED_OUT_MESSAGE, reason="timeout")
-    except TRANSIENT_DATABASE_ERRORS:
-        raise  # the task hands the screening back and retries
+    except (SoftTimeLimitExceeded, *TRANSIENT_DATABASE_ERRORS):
+        raise
     except Exception as error:
         # Whatever the model did wrong is this screening's failure: tell the person, return the credits now
         # rather than after the sweep. Only the error's type is logged: its text may quote the answers.
@@ -155,25 +202,81 @@ def screening_score(*, screening_id: uuid.UUID | str) -> Screening | None:
             "screening scoring failed",
             extra={"screening_id": str(screening.id), "error_type": type(error).__name__},
         )
-        return screening_fail(screening_id=screening.id, message=FAILED_MESSAGE, reason="scoring_error")
-    metrics.INFERENCE_SECONDS.labels(model=screening.model_key).observe(time.perf_counter() - started)
+        return Scored(screening, failure="scoring_error")
+    return Scored(screening, prediction)
+
+
+def screening_score(*, screening_id: uuid.UUID | str, batch_size: int | None = None) -> Screening | None:
+    """Claim, score and settle this screening together with up to `batch_size - 1` others that are waiting.
+
+    Returns this screening when this call scored it, None when another delivery already had. Transient database
+    errors hand every claimed screening back (running -> pending) and propagate so the task can retry.
+    """
+    claimed = screening_claim_batch(screening_id=screening_id, limit=batch_size or settings.SCREENING_BATCH_SIZE)
+    if not claimed:
+        logger.info("screening already claimed", extra={"screening_id": str(screening_id)})
+        return None
     try:
-        return _screening_complete(screening=screening, prediction=prediction)
-    except (IntegrityError, DataError) as error:
+        finished = _screening_score_claimed(claimed)
+    except TRANSIENT_DATABASE_ERRORS:
+        with contextlib.suppress(DatabaseError):
+            screening_release_claim(screening_ids=[screening.id for screening in claimed])
+        raise
+    return next((screening for screening in finished if str(screening.id) == str(screening_id)), None)
+
+
+def _screening_score_claimed(claimed: list[Screening]) -> list[Screening]:
+    groups: dict[str, list[Screening]] = {}
+    for screening in claimed:
+        metrics.QUEUE_WAIT_SECONDS.labels(model=screening.model_key).observe(
+            (screening.started_at - screening.created_at).total_seconds()
+        )
+        groups.setdefault(screening.model_key, []).append(screening)
+    scored: list[Scored] = []
+    for model_key, group in groups.items():
+        started = time.perf_counter()
+        try:
+            results = _score_group(model_key, group)
+        except SoftTimeLimitExceeded:
+            results = [Scored(screening, failure="timeout") for screening in group]
+        per_screening = (time.perf_counter() - started) / len(group)
+        for _ in group:
+            metrics.INFERENCE_SECONDS.labels(model=model_key).observe(per_screening)
+        scored.extend(results)
+
+    finished: list[Screening] = []
+    ready = [item for item in scored if item.prediction is not None]
+    try:
+        finished.extend(_screening_complete_many(ready))
+    except (IntegrityError, DataError, BillingError):
+        # One result the database or the ledger refused spoils the batch's transaction: settle one at a time,
+        # so only that screening fails.
+        for item in ready:
+            finished.extend(_screening_complete_one(item))
+    for item in scored:
+        if item.failure:
+            message = TIMED_OUT_MESSAGE if item.failure == "timeout" else FAILED_MESSAGE
+            if failed := screening_fail(screening_id=item.screening.id, message=message, reason=item.failure):
+                finished.append(failed)
+    return finished
+
+
+def _screening_complete_one(item: Scored) -> list[Screening]:
+    try:
+        done = _screening_complete(screening=item.screening, prediction=item.prediction)
+    except (IntegrityError, DataError, BillingError) as error:
         # The database refused the result (a constraint): not transient, so fail and refund instead of retrying.
         logger.warning(
-            "screening result refused", extra={"screening_id": str(screening.id), "error_type": type(error).__name__}
+            "screening result refused",
+            extra={"screening_id": str(item.screening.id), "error_type": type(error).__name__},
         )
-        return screening_fail(screening_id=screening.id, message=FAILED_MESSAGE, reason="internal")
+        failed = screening_fail(screening_id=item.screening.id, message=FAILED_MESSAGE, reason="internal")
+        return [failed] if failed else []
+    return [done] if done else []
 
 
-@transaction.atomic
-def _screening_complete(*, screening: Screening, prediction) -> Screening | None:
-    # A conditional UPDATE is the lock: if the sweep failed this screening meanwhile, it matches no row and the
-    # result is dropped (its credits were already released). It locks the screening row only, never the owner's,
-    # so it cannot deadlock with a submission checking its owner foreign key at commit.
-    finished_at = timezone.now()
-    result = {
+def _result_fields(prediction: Prediction, finished_at) -> dict[str, Any]:
+    return {
         "probability": prediction.probability,
         "risk_band": prediction.risk_band,
         "factors": prediction.factors,
@@ -181,20 +284,63 @@ def _screening_complete(*, screening: Screening, prediction) -> Screening | None
         "base_rate": prediction.base_rate,
         "finished_at": finished_at,
     }
-    if Screening.objects.filter(id=screening.id, status=Status.RUNNING).update(status=Status.DONE, **result) != 1:
-        return None
-    for field, value in {**result, "status": Status.DONE}.items():
-        setattr(screening, field, value)
-    wallet_capture(screening=screening)
 
-    def observe() -> None:
+
+@transaction.atomic
+def _screening_complete_many(items: list[Scored]) -> list[Screening]:
+    """Store every result and capture every hold in one transaction, in a fixed number of statements.
+
+    Only screenings still running are written: one the sweep failed meanwhile keeps its failure (its credits
+    were already released). Their rows are locked first (screening rows only, never an owner's), then the
+    wallets in primary-key order, so this cannot deadlock with a submission or another batch.
+    """
+    if not items:
+        return []
+    by_id = {item.screening.id: item for item in items}
+    still_running = set(
+        Screening.objects.select_for_update(of=("self",))
+        .filter(id__in=list(by_id), status=Status.RUNNING)
+        .values_list("id", flat=True)
+    )
+    finished_at = timezone.now()
+    done: list[Screening] = []
+    for screening_id, item in by_id.items():
+        if screening_id not in still_running:
+            continue
+        screening = item.screening
+        for field, value in {**_result_fields(item.prediction, finished_at), "status": Status.DONE}.items():
+            setattr(screening, field, value)
+        done.append(screening)
+    if not done:
+        return []
+    Screening.objects.bulk_update(done, [*_result_fields(items[0].prediction, finished_at), "status"])
+    wallet_capture_many(screenings=done)
+    transaction.on_commit(lambda: _observe_done(done))
+    return done
+
+
+def _observe_done(screenings: list[Screening]) -> None:
+    waiting.notify_finished([screening.id for screening in screenings])
+    for screening in screenings:
         metrics.COMPLETED.labels(model=screening.model_key, band=screening.risk_band).inc()
         metrics.END_TO_END_SECONDS.labels(model=screening.model_key).observe(
             (screening.finished_at - screening.created_at).total_seconds()
         )
         logger.info("screening done", extra={"screening_id": str(screening.id), "model": screening.model_key})
 
-    transaction.on_commit(observe)
+
+@transaction.atomic
+def _screening_complete(*, screening: Screening, prediction) -> Screening | None:
+    # A conditional UPDATE is the lock: if the sweep failed this screening meanwhile, it matches no row and the
+    # result is dropped (its credits were already released). It locks the screening row only, never the owner's,
+    # so it cannot deadlock with a submission checking its owner foreign key at commit.
+    result = _result_fields(prediction, timezone.now())
+    if Screening.objects.filter(id=screening.id, status=Status.RUNNING).update(status=Status.DONE, **result) != 1:
+        return None
+    for field, value in {**result, "status": Status.DONE}.items():
+        setattr(screening, field, value)
+    wallet_capture(screening=screening)
+    transaction.on_commit(lambda: _observe_done([screening]))
     return screening
 
 
@@ -209,14 +355,19 @@ def screening_fail(*, screening_id: uuid.UUID | str, message: str, reason: str) 
     screening.finished_at = timezone.now()
     screening.save(update_fields=["status", "error_message", "finished_at"])
     wallet_release(screening=screening)
-    transaction.on_commit(lambda: metrics.FAILED.labels(model=screening.model_key, reason=reason).inc())
+    transaction.on_commit(lambda: _observe_failed(screening, reason))
     logger.info("screening failed", extra={"screening_id": str(screening.id), "reason": reason})
     return screening
 
 
-def screening_release_claim(*, screening_id: uuid.UUID | str) -> None:
-    """running -> pending, so a retried task can claim the screening again after a transient error."""
-    Screening.objects.filter(id=screening_id, status=Status.RUNNING).update(status=Status.PENDING, started_at=None)
+def _observe_failed(screening: Screening, reason: str) -> None:
+    waiting.notify_finished([screening.id])
+    metrics.FAILED.labels(model=screening.model_key, reason=reason).inc()
+
+
+def screening_release_claim(*, screening_ids: list[uuid.UUID | str]) -> None:
+    """running -> pending, so a retried task can claim the screenings again after a transient error."""
+    Screening.objects.filter(id__in=screening_ids, status=Status.RUNNING).update(status=Status.PENDING, started_at=None)
 
 
 def screening_sweep_stuck(*, now=None) -> dict[str, int]:

@@ -1,24 +1,15 @@
-import contextlib
-
 from celery import shared_task
-from django.db import DatabaseError
 
-from screening.services import (
-    TRANSIENT_DATABASE_ERRORS,
-    screening_release_claim,
-    screening_score,
-    screening_sweep_stuck,
-)
+from screening.services import TRANSIENT_DATABASE_ERRORS, screening_score, screening_sweep_stuck
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5)
 def score_screening(self, screening_id: str) -> str | None:
+    """Score this screening, and with it whatever else is waiting (SCREENING_BATCH_SIZE, docs/screening.md)."""
     try:
         screening = screening_score(screening_id=screening_id)
     except TRANSIENT_DATABASE_ERRORS as error:
-        # Hand the screening back to "pending" so the retry can claim it; if even that fails, the sweep will.
-        with contextlib.suppress(DatabaseError):
-            screening_release_claim(screening_id=screening_id)
+        # The service handed its screenings back to "pending"; if even that failed, the sweep will.
         raise self.retry(exc=error, countdown=min(2**self.request.retries, 30)) from error
     return screening.status if screening else None
 

@@ -241,6 +241,16 @@ PREDICTOR_ACTIVE_VERSION = env("PREDICTOR_ACTIVE_VERSION", default="")
 PREDICTOR_MODEL_COSTS = {model.key: env.int(model.cost_setting, default=model.price) for model in catalogue.MODELS}
 # A screening unfinished this long after it was queued or started is re-queued once, then failed and refunded.
 SCREENING_STUCK_AFTER_SECONDS = env.int("SCREENING_STUCK_AFTER_SECONDS", default=120)
+# A scoring task takes its own screening and up to this many minus one others waiting, and scores them in one
+# vectorised call per model and one transaction (docs/screening.md). 1 turns batching off.
+SCREENING_BATCH_SIZE = env.int("SCREENING_BATCH_SIZE", default=32)
+# GET of a screening with `Prefer: wait=N` (RFC 7240) answers when the result is stored, after at most
+# min(N, SCREENING_WAIT_MAX_SECONDS) seconds (below gunicorn's timeout). At most SCREENING_WAIT_MAX_WAITERS
+# requests wait at once in one web process: two of its gunicorn threads always stay free for other requests.
+SCREENING_WAIT_MAX_SECONDS = env.int("SCREENING_WAIT_MAX_SECONDS", default=20)
+SCREENING_WAIT_MAX_WAITERS = env.int(
+    "SCREENING_WAIT_MAX_WAITERS", default=max(1, env.int("GUNICORN_THREADS", default=8) - 2)
+)
 NHANES_DIR = env.path("NHANES_DIR", default=str(BASE_DIR.parent / "shared" / "data" / "nhanes"))
 
 # --- I18N, static ----------------------------------------------------------------------------------------------

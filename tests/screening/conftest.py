@@ -31,3 +31,22 @@ def answers() -> dict:
 def minimal_answers() -> dict:
     """Only the two required questions; everything else "prefer not to say"."""
     return {"age": 61, "sex": "male"}
+
+
+@pytest.fixture
+def replace_model(monkeypatch):
+    """Score with `predict(model_key, answers)`, one screening at a time, instead of the real models.
+
+    The batch call fails, so the service falls back to one call per screening, as it does when a batch holds a
+    screening the model cannot score.
+    """
+    from screening import services
+
+    def replace(predict) -> None:
+        def batch_unavailable(model_key, answers_list, **kwargs):
+            raise RuntimeError("the batch call is unavailable in this test")
+
+        monkeypatch.setattr(services, "predict_many", batch_unavailable)
+        monkeypatch.setattr(services, "predict", predict)
+
+    return replace

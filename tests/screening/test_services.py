@@ -118,12 +118,12 @@ def test_idempotency_keys_belong_to_one_person(member, outsider, answers):
 
 
 def test_a_scoring_error_fails_the_screening_plainly_and_releases_the_credits(
-    member, answers, monkeypatch, django_capture_on_commit_callbacks
+    member, answers, replace_model, django_capture_on_commit_callbacks
 ):
     def broken_model(model_key, answers):
         raise ValueError("feature mismatch")
 
-    monkeypatch.setattr(services, "predict", broken_model)
+    replace_model(broken_model)
 
     submission = submit(member, answers, capture=django_capture_on_commit_callbacks)
 
@@ -149,7 +149,7 @@ def test_the_same_task_delivered_twice_scores_and_captures_once(member, answers)
     assert wallet_balance(user=member) == {"available": 9, "held": 0}
 
 
-def test_a_transient_database_error_is_retried_and_the_screening_still_completes(member, answers, monkeypatch):
+def test_a_transient_database_error_is_retried_and_the_screening_still_completes(member, answers, replace_model):
     screening = screening_submit(user=member, model_key="logistic", answers=answers).screening
     real_predict = services.predict
     calls = []
@@ -160,7 +160,7 @@ def test_a_transient_database_error_is_retried_and_the_screening_still_completes
             raise OperationalError("connection reset")
         return real_predict(model_key, answers)
 
-    monkeypatch.setattr(services, "predict", flaky)
+    replace_model(flaky)
 
     score_screening.apply(args=[str(screening.id)])
 
@@ -208,7 +208,7 @@ def test_a_screening_stuck_again_after_its_requeue_is_failed_and_refunded(member
 def test_the_sweep_leaves_recent_and_finished_screenings_alone(member, answers):
     pending = screening_submit(user=member, model_key="logistic", answers=answers).screening
     done = screening_submit(user=member, model_key="logistic", answers=answers).screening
-    screening_score(screening_id=done.id)
+    screening_score(screening_id=done.id, batch_size=1)
 
     assert screening_sweep_stuck() == {"requeued": 0, "failed": 0}
     pending.refresh_from_db()
@@ -270,13 +270,13 @@ def test_a_second_staff_retry_returns_the_first_retry_without_charging_again(mem
     assert wallet_balance(user=member) == {"available": 7, "held": 3}
 
 
-def test_any_unexpected_model_error_fails_at_once_and_refunds(member, answers, monkeypatch):
+def test_any_unexpected_model_error_fails_at_once_and_refunds(member, answers, replace_model):
     screening = screening_submit(user=member, model_key="logistic", answers=answers).screening
 
     def crashing_model(model_key, answers):
         raise RuntimeError(f"boom with {answers}")
 
-    monkeypatch.setattr(services, "predict", crashing_model)
+    replace_model(crashing_model)
 
     services.screening_score(screening_id=screening.id)
 
@@ -285,12 +285,12 @@ def test_any_unexpected_model_error_fails_at_once_and_refunds(member, answers, m
     assert ledger_kinds(screening) == ["hold", "release"]
 
 
-def test_a_non_finite_probability_is_a_failure_not_a_result(member, answers, monkeypatch):
+def test_a_non_finite_probability_is_a_failure_not_a_result(member, answers, replace_model):
     from predictor.services import predict as real_predict
 
     screening = screening_submit(user=member, model_key="logistic", answers=answers).screening
     nan_prediction = dataclasses.replace(real_predict("logistic", answers), probability=float("nan"))
-    monkeypatch.setattr(services, "predict", lambda model_key, answers: nan_prediction)
+    replace_model(lambda model_key, answers: nan_prediction)
 
     services.screening_score(screening_id=screening.id)
 

@@ -153,12 +153,12 @@ def test_an_unfinished_check_polls_a_status_partial_until_it_is_done(member_clie
 
 
 def test_a_failed_check_says_so_plainly_and_shows_the_refund(
-    member_client, member, answers, monkeypatch, django_capture_on_commit_callbacks
+    member_client, member, answers, replace_model, django_capture_on_commit_callbacks
 ):
     def broken_model(model_key, answers):
         raise ValueError("model file unreadable")
 
-    monkeypatch.setattr(services, "predict", broken_model)
+    replace_model(broken_model)
     with django_capture_on_commit_callbacks(execute=True):
         response = member_client.post(reverse("screening:new"), form_data(answers, model="forest"))
 
