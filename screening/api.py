@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
@@ -6,8 +8,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.http import preferred_wait
 from screening.models import Screening
-from screening.selectors import screening_get, screening_list
+from screening.selectors import screening_get_awaited, screening_list
 from screening.services import screening_submit
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -113,7 +116,25 @@ class ScreeningListCreateApi(ListAPIView):
 
 
 class ScreeningDetailApi(APIView):
-    @extend_schema(responses=ScreeningSerializer, summary="One screening; result is null until it is done")
+    @extend_schema(
+        responses=ScreeningSerializer,
+        summary="One screening; result is null until it is done",
+        parameters=[
+            OpenApiParameter(
+                "Prefer",
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="`wait=N` (RFC 7240): answer as soon as the screening is done or failed, or after N "
+                "seconds (at most 20). The response carries `Preference-Applied: wait=N` when it waited; without "
+                "it the server was too busy to wait and answered at once, so ask again after a short pause.",
+            )
+        ],
+    )
     def get(self, request: Request, screening_id) -> Response:
-        screening = screening_get(user=request.user, screening_id=screening_id)
-        return Response(ScreeningSerializer(screening, context={"request": request}).data)
+        wait = preferred_wait(request, maximum=settings.SCREENING_WAIT_MAX_SECONDS)
+        screening, waited = screening_get_awaited(user=request.user, screening_id=screening_id, wait=wait)
+        response = Response(ScreeningSerializer(screening, context={"request": request}).data)
+        if waited:
+            response["Preference-Applied"] = f"wait={wait:g}"
+        patch_vary_headers(response, ["Prefer"])
+        return response

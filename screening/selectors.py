@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
+from screening import waiting
 from screening.models import Screening
 
 if TYPE_CHECKING:
@@ -18,3 +19,20 @@ def screening_list(*, user: User) -> QuerySet[Screening]:
 def screening_get(*, user: User, screening_id) -> Screening:
     """The owner's screening; anyone else gets 404, never 403, so ids reveal nothing."""
     return get_object_or_404(Screening, id=screening_id, owner=user)
+
+
+def screening_get_awaited(*, user: User, screening_id, wait: float) -> tuple[Screening, bool]:
+    """The owner's screening, after waiting up to `wait` seconds for it to finish if it has not.
+
+    Returns (screening, waited): waited is False when it answered at once because every waiting slot of this
+    process was taken (screening.waiting), so the caller can say it did not honour the wait.
+    """
+    if wait <= 0:
+        return screening_get(user=user, screening_id=screening_id), False
+    with waiting.waiter(screening_id) as waiter:
+        screening = screening_get(user=user, screening_id=screening_id)
+        if waiter is None or screening.is_finished:
+            return screening, waiter is not None
+        if waiter.wait(wait):
+            screening.refresh_from_db()
+        return screening, True

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -13,17 +14,19 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 
 from billing.exceptions import InsufficientCredits
 from billing.models import LedgerEntry
 from billing.selectors import allowance_next, wallet_balance
+from core.http import preferred_wait
 from core.models import HelpResource
 from predictor.services import PredictorError, model_catalogue
 from screening.exceptions import AnswersRejected, IdempotencyConflict, ModelNotOffered
 from screening.forms import MODEL_FIELD, ScreeningForm, answers_for_display, initial_from
 from screening.models import Screening
-from screening.selectors import screening_get, screening_list
+from screening.selectors import screening_get, screening_get_awaited, screening_list
 from screening.services import screening_submit
 
 logger = logging.getLogger(__name__)
@@ -101,9 +104,17 @@ def detail(request: HttpRequest, screening_id: UUID) -> HttpResponse:
 @never_cache
 @login_required
 def status(request: HttpRequest, screening_id: UUID) -> HttpResponse:
-    """The result block alone, which the detail page polls for while the estimate is being worked out."""
-    screening = screening_get(user=request.user, screening_id=screening_id)
-    return render(request, "screening/_result.html", _result_context(screening))
+    """The result block alone, which the detail page asks for while the estimate is being worked out.
+
+    The page sends `Prefer: wait=N`, so the answer comes when the result is stored rather than on a timer.
+    """
+    wait = preferred_wait(request, maximum=settings.SCREENING_WAIT_MAX_SECONDS)
+    screening, waited = screening_get_awaited(user=request.user, screening_id=screening_id, wait=wait)
+    response = render(request, "screening/_result.html", _result_context(screening))
+    if waited:
+        response["Preference-Applied"] = f"wait={wait:g}"
+    patch_vary_headers(response, ["Prefer"])
+    return response
 
 
 @never_cache

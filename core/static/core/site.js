@@ -11,15 +11,20 @@
     }
   }
 
-  // The result page polls its status partial while the estimate is worked out, then swaps it in.
+  // The result page asks for its status partial while the estimate is worked out, then swaps it in. With
+  // "Prefer: wait" the server answers as soon as the result is stored; when it was too busy to wait (no
+  // Preference-Applied header) the page asks again after a growing pause.
   function poll(box) {
     var url = box.getAttribute("data-poll-url");
     var delay = 700;
+    var waited = false;
     function tick() {
-      fetch(url, { credentials: "same-origin", cache: "no-store", headers: { "X-Requested-With": "fetch" } })
+      var headers = { "X-Requested-With": "fetch", "Prefer": "wait=15" };
+      fetch(url, { credentials: "same-origin", cache: "no-store", headers: headers })
         .then(function (response) {
           // Gone, or the session ended (redirected to the login page): stop asking.
           if (response.redirected || (response.status >= 400 && response.status < 500)) return false;
+          waited = response.ok && response.headers.has("Preference-Applied");
           return response.ok ? response.text() : null;
         })
         .then(function (html) {
@@ -39,6 +44,7 @@
               box = next;
             }
           }
+          if (waited) { tick(); return; }
           delay = Math.min(delay * 1.5, 5000);
           window.setTimeout(tick, delay);
         })
@@ -47,7 +53,7 @@
           window.setTimeout(tick, delay);
         });
     }
-    window.setTimeout(tick, delay);
+    tick();
   }
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -1,0 +1,141 @@
+"""GET of a screening with `Prefer: wait=N` answers when the result is stored, within a bound of waiting requests."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import RequestFactory
+from django.urls import reverse
+
+from core.http import preferred_wait
+from screening import services, waiting
+from screening.models import Screening
+from screening.services import screening_score, screening_submit
+
+
+@pytest.fixture
+def fresh_waiting():
+    """Slots and listener made from this test's settings."""
+    waiting._state = None
+    yield
+    waiting._state = None
+
+
+@pytest.fixture
+def not_queued(monkeypatch):
+    """Submissions stay pending: no task runs until the test scores them."""
+    monkeypatch.setattr(services, "_enqueue", lambda screening: None)
+
+
+def score_soon(screening_id) -> threading.Thread:
+    def score() -> None:
+        try:
+            screening_score(screening_id=screening_id)
+        finally:
+            connection.close()
+
+    thread = threading.Timer(0.3, score)
+    thread.start()
+    return thread
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_waiting_request_answers_with_the_result_once_it_is_stored(
+    member, member_api, answers, fresh_waiting, not_queued
+):
+    screening = screening_submit(user=member, model_key="logistic", answers=answers).screening
+    scorer = score_soon(screening.id)
+
+    # Long enough that a missed notification would answer "pending" and fail this test.
+    response = member_api.get(reverse("api-screening-detail", args=[screening.id]), HTTP_PREFER="wait=20")
+    scorer.join()
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "done"
+    assert response.json()["result"]["probability"] is not None
+    assert response["Preference-Applied"] == "wait=20"
+    assert "Prefer" in response["Vary"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_result_page_waits_the_same_way(client, member, answers, fresh_waiting, not_queued):
+    client.force_login(member)
+    screening = screening_submit(user=member, model_key="logistic", answers=answers).screening
+    scorer = score_soon(screening.id)
+
+    response = client.get(reverse("screening:status", args=[screening.id]), HTTP_PREFER="wait=20")
+    scorer.join()
+
+    assert response["Preference-Applied"] == "wait=20"
+    assert "data-poll-url" not in response.content.decode()
+    assert "Your estimate" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_when_every_waiting_slot_is_taken_it_answers_at_once_without_applying_the_wait(
+    member, member_api, answers, settings, fresh_waiting, not_queued
+):
+    settings.SCREENING_WAIT_MAX_WAITERS = 1
+    screening = screening_submit(user=member, model_key="logistic", answers=answers).screening
+
+    with waiting.waiter("another-screening") as taken:
+        assert taken is not None
+        response = member_api.get(reverse("api-screening-detail", args=[screening.id]), HTTP_PREFER="wait=20")
+
+    assert response.json()["status"] == "pending"
+    assert "Preference-Applied" not in response
+    with waiting.waiter(screening.id) as free_again:
+        assert free_again is not None
+
+
+@pytest.mark.django_db
+def test_a_finished_screening_answers_at_once_and_a_request_without_prefer_never_waits(
+    member, member_api, answers, django_capture_on_commit_callbacks, fresh_waiting, django_assert_max_num_queries
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        screening = screening_submit(user=member, model_key="logistic", answers=answers).screening
+    url = reverse("api-screening-detail", args=[screening.id])
+
+    with django_assert_max_num_queries(1):
+        waited = member_api.get(url, HTTP_PREFER="wait=20")
+    plain = member_api.get(url)
+
+    assert waited.json()["status"] == plain.json()["status"] == Screening.Status.DONE
+    assert waited["Preference-Applied"] == "wait=20"
+    assert "Preference-Applied" not in plain
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("wait=5", 5),
+        ("respond-async, wait=100", 20),
+        ("Wait=2.5", 2.5),
+        ("handling=lenient", 0),
+        ("wait=soon", 0),
+        ("wait=-3", 0),
+        ("", 0),
+    ],
+)
+def test_the_prefer_header_is_read_as_rfc_7240_says(header, seconds):
+    request = RequestFactory().get("/", HTTP_PREFER=header)
+    assert preferred_wait(request, maximum=20) == seconds
+
+
+@pytest.mark.redis
+def test_a_result_stored_by_another_process_wakes_the_waiting_request(fresh_waiting):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    # The listener subscribes on first use; a busy machine may need more than the half second a request allows.
+    assert any(waiting._process().listening() for _ in range(20))
+    with waiting.waiter("0b7c4a52-0000-4000-8000-000000000001") as waiter:
+        assert waiter is not None
+        # What a worker does once a batch has committed, from a process of its own.
+        subprocess.run(
+            [sys.executable, "-c", "import django; django.setup(); from screening.waiting import notify_finished; "
+             "notify_finished(['0b7c4a52-0000-4000-8000-000000000001'])"],
+            cwd=Path(__file__).resolve().parents[2], check=True, timeout=120,
+        )  # fmt: skip
+        assert waiter.wait(20)
