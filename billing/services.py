@@ -174,12 +174,16 @@ def staff_change_audit_message(entry: LedgerEntry, *, confirmed: bool) -> str:
 
 
 @in_transaction
-def wallet_hold(*, user: User, amount: int, screening: Screening) -> LedgerEntry:
-    """Set `amount` credits aside for a screening. Raises InsufficientCredits and changes nothing if short."""
+def wallet_hold(*, user: User, amount: int, screening: Screening, new_screening: bool = False) -> LedgerEntry:
+    """Set `amount` credits aside for a screening. Raises InsufficientCredits and changes nothing if short.
+
+    new_screening: the screening was created in this transaction, so no hold for it can exist yet and the
+    look-up for an earlier one is skipped (the ledger's unique constraint still backs this up).
+    """
     if amount <= 0:
         raise ValueError("A hold sets aside a positive number of credits.")
     wallet = _locked_wallet(user)
-    existing = LedgerEntry.objects.filter(screening=screening, kind=Kind.HOLD).first()
+    existing = None if new_screening else LedgerEntry.objects.filter(screening=screening, kind=Kind.HOLD).first()
     if existing is not None:
         return existing
     if wallet.available < amount:

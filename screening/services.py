@@ -105,7 +105,7 @@ def screening_submit(
                 task_id=str(uuid.uuid4()),
                 retry_of=retry_of,
             )
-            wallet_hold(user=user, amount=screening.cost, screening=screening)
+            wallet_hold(user=user, amount=screening.cost, screening=screening, new_screening=True)
             transaction.on_commit(lambda: _enqueue(screening))
     except IntegrityError:
         # The same key submitted twice at once: the unique constraint let one through; answer like a replay.
