@@ -190,7 +190,8 @@ REST_FRAMEWORK = {
     # client cannot dodge the rate limits by sending its own X-Forwarded-For; set 1 behind one reverse proxy.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # A signed token, checked against cached sign-in state instead of a user read (accounts.authentication).
+        "accounts.authentication.CachedJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -1,0 +1,82 @@
+"""API tokens are checked without reading the user row, and revocation still works at once."""
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from accounts.authentication import auth_state_key
+from screening.services import screening_submit
+
+pytestmark = pytest.mark.django_db
+TOKEN = reverse("api-token")
+ME = reverse("api-me")
+
+
+@pytest.fixture
+def bearer(api_client, member, password):
+    tokens = api_client.post(TOKEN, {"email": member.email, "password": password}).json()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    return api_client
+
+
+def test_a_token_request_reads_no_user_row_once_the_state_is_cached(bearer, member, django_assert_num_queries):
+    screening = screening_submit(user=member, model_key="logistic", answers={"age": 61, "sex": "male"}).screening
+    url = reverse("api-screening-detail", args=[screening.id])
+    assert bearer.get(url).status_code == 200  # reads the row once and caches what revocation needs
+
+    with django_assert_num_queries(1):  # the screening, nothing else
+        response = bearer.get(url)
+
+    assert response.json()["id"] == str(screening.id)
+
+
+def test_the_user_fields_a_view_needs_are_still_there(bearer, member):
+    bearer.get(ME)
+
+    body = bearer.get(ME).json()
+
+    assert body["email"] == member.email
+    assert body["id"] == member.id
+
+
+def test_a_password_change_refuses_earlier_tokens_even_with_the_state_cached(bearer, member):
+    assert bearer.get(ME).status_code == 200
+    assert cache.get(auth_state_key(member.pk)) is not None
+
+    member.set_password("a-brand-new-pass-phrase-8")
+    member.save()
+
+    response = bearer.get(ME)
+    assert response.status_code == 401
+
+
+def test_a_deactivated_account_is_refused_at_once(bearer, member):
+    assert bearer.get(ME).status_code == 200
+
+    member.is_active = False
+    member.save(update_fields=["is_active"])
+
+    assert bearer.get(ME).status_code == 401
+
+
+def test_an_erased_account_is_refused_at_once(bearer, member, password):
+    assert bearer.get(ME).status_code == 200
+
+    member.delete()
+
+    assert bearer.get(ME).status_code == 401
+
+
+def test_without_the_cache_the_row_is_read_and_revocation_still_holds(bearer, member, monkeypatch):
+    def cache_down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(cache, "get", cache_down)
+    monkeypatch.setattr(cache, "set", cache_down)
+    monkeypatch.setattr(cache, "delete", cache_down)
+    assert bearer.get(ME).status_code == 200
+
+    member.set_password("a-brand-new-pass-phrase-8")
+    member.save()
+
+    assert bearer.get(ME).status_code == 401
