@@ -143,7 +143,8 @@ def _result_context(screening: Screening) -> dict[str, Any]:
         "bar_width": f"{(probability or 0) * 100:.1f}",
         "base_bar_width": f"{(base_rate or 0) * 100:.1f}",
         "refund": refund,
-        "help_resources": HelpResource.objects.for_display(),
+        # Shown with a finished result only; the partial polled while it is worked out needs none.
+        "help_resources": HelpResource.objects.for_display() if screening.is_finished else (),
         "factors_raise": [f for f in screening.factors if f.get("direction") == "raises"],
         "factors_lower": [f for f in screening.factors if f.get("direction") != "raises"],
         "poll_url": reverse("screening:status", args=[screening.id]) if not screening.is_finished else "",
