@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
@@ -85,3 +86,9 @@ class CachedJWTAuthentication(JWTAuthentication):
         if validated_token.get(api_settings.REVOKE_TOKEN_CLAIM) != state["revoke_claim"]:
             raise AuthenticationFailed(_("The user's password has been changed."), code="password_changed")
         return User.from_db("default", list(_LOADED_FIELDS), [state[name] for name in _LOADED_FIELDS])
+
+
+class CachedJWTScheme(SimpleJWTScheme):
+    """The API schema describes it as the bearer token it is (the same `jwtAuth` scheme as before)."""
+
+    target_class = CachedJWTAuthentication
