@@ -132,8 +132,12 @@ def _enqueue(screening: Screening) -> None:
 
 def screening_claim(*, screening_id: uuid.UUID | str) -> Screening | None:
     """pending -> running, once. None when another delivery of the task already claimed it."""
-    claimed = screening_claim_batch(screening_id=screening_id, limit=1)
-    return claimed[0] if claimed and str(claimed[0].id) == str(screening_id) else None
+    claimed = Screening.objects.filter(id=screening_id, status=Status.PENDING).update(
+        status=Status.RUNNING, started_at=timezone.now()
+    )
+    if claimed != 1:
+        return None
+    return Screening.objects.get(id=screening_id)
 
 
 _CLAIM_SQL = f"""

@@ -139,3 +139,11 @@ def test_capturing_many_is_idempotent_and_refuses_released_credits(member, answe
     with pytest.raises(BillingError):
         wallet_capture_many(screenings=released)
     call_command("billing_audit")
+
+
+def test_claiming_one_screening_never_takes_another(member, answers):
+    first, second = queued(member, answers, 2)
+    services.screening_claim(screening_id=first.id)
+
+    assert services.screening_claim(screening_id=first.id) is None
+    assert Screening.objects.get(id=second.id).status == Status.PENDING
