@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format worker beat bench migrate superuser clean serve ops-proof load
+.PHONY: run test lint format worker beat bench bench-e2e migrate superuser clean serve ops-proof load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ superuser: migrate
 
 bench: install
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# Submit-to-result on a production stack of its own (PostgreSQL, Redis, gunicorn, Celery prefork x2): logistic and
+# ensemble at 1 and 20 clients, 3 runs each, then their medians. make bench-e2e BENCH_ARGS="--runs 5 --seconds 30"
+bench-e2e: install
+	$(BIN)/python benchmarks/e2e.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache staticfiles
