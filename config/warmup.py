@@ -13,7 +13,7 @@ from typing import Any
 
 def sample_answers() -> dict[str, Any]:
     """A complete, valid set of answers built from the questionnaire itself (the lowest value, the first choice)."""
-    from predictor.schema import QUESTIONS, validate_answers
+    from predictor.services import QUESTIONS, validate_answers
 
     raw: dict[str, Any] = {}
     for question in QUESTIONS:
