@@ -7,6 +7,4 @@ urlpatterns = [
     path("auth/token/", api.TokenApi.as_view(), name="api-token"),
     path("auth/token/refresh/", api.TokenRefreshApi.as_view(), name="api-token-refresh"),
     path("auth/logout/", api.LogoutApi.as_view(), name="api-logout"),
-    path("me/", api.MeApi.as_view(), name="api-me"),
-    path("me/export/", api.MeExportApi.as_view(), name="api-me-export"),
 ]

@@ -6,9 +6,6 @@ from accounts import views
 app_name = "accounts"
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
-    path("settings/", views.settings, name="settings"),
-    path("settings/export/", views.export, name="export"),
-    path("settings/delete/", views.delete, name="delete"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path(

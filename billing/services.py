@@ -1,20 +1,22 @@
 """Every change to a wallet goes through here: atomic, with the wallet row locked, and recorded in the ledger.
 
 Each service joins the caller's transaction when there is one (screening submit and scoring), and opens its own
-otherwise. Joining skips a savepoint: two round trips on every submission and every result. It is safe because
-every refusal (not enough credits, an unsettled hold) is raised before the service writes anything.
+otherwise: `transaction.atomic(savepoint=False)`, which skips a savepoint (two round trips on every submission and
+every result). An error inside marks the caller's transaction for rollback, so a caller that catches it can never
+commit a half-written change.
 
 hold / capture / release are keyed by screening and idempotent: calling one twice for the same screening
-changes nothing the second time (the ledger's unique (screening, kind) constraint backs this up).
+changes nothing the second time (the ledger's unique (screening, kind) constraint backs this up). Billing knows a
+screening by its id, its owner and the model name its caller gives, never by its fields.
 """
 
 from __future__ import annotations
 
 import datetime
-import functools
 import logging
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -28,25 +30,17 @@ from billing.models import LedgerEntry, Wallet
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from screening.models import Screening
 
 logger = logging.getLogger(__name__)
 Kind = LedgerEntry.Kind
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
-def in_transaction(func: Callable[P, R]) -> Callable[P, R]:
-    """Run in the caller's transaction if one is open, else in a new one: atomic without nested savepoints."""
+class Charge(NamedTuple):
+    """What billing knows of a screening it settles: its id, whose it is, and its model's name for the ledger."""
 
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        if transaction.get_connection().in_atomic_block:
-            return func(*args, **kwargs)
-        with transaction.atomic():
-            return func(*args, **kwargs)
-
-    return wrapper
+    screening_id: uuid.UUID
+    user_id: int
+    model_name: str
 
 
 def wallet_create(*, user: User) -> Wallet:
@@ -75,8 +69,8 @@ def _record(
     kind: str,
     amount: int,
     description: str,
-    screening=None,
-    author=None,
+    screening_id: uuid.UUID | None = None,
+    author: User | None = None,
     reason: str = "",
     period: str = "",
 ) -> LedgerEntry:
@@ -88,7 +82,7 @@ def _record(
         amount=amount,
         available_after=wallet.available,
         held_after=wallet.held,
-        screening=screening,
+        screening_id=screening_id,
         description=description,
         author=author,
         reason=reason,
@@ -101,7 +95,7 @@ def credits_phrase(amount: int) -> str:
     return ngettext("%(count)d credit", "%(count)d credits", amount) % {"count": amount}
 
 
-@in_transaction
+@transaction.atomic(savepoint=False)
 def wallet_grant(
     *, user: User, amount: int, description: str = "", author: User | None = None, reason: str = ""
 ) -> LedgerEntry:
@@ -120,7 +114,7 @@ def wallet_grant(
     )
 
 
-@in_transaction
+@transaction.atomic(savepoint=False)
 def wallet_adjust(*, user: User, amount: int, author: User, reason: str, description: str = "") -> LedgerEntry:
     """Correct a balance up or down by staff decision. It never takes a balance below zero.
 
@@ -173,8 +167,8 @@ def staff_change_audit_message(entry: LedgerEntry, *, confirmed: bool) -> str:
     return line
 
 
-@in_transaction
-def wallet_hold(*, user: User, amount: int, screening: Screening, new_screening: bool = False) -> LedgerEntry:
+@transaction.atomic(savepoint=False)
+def wallet_hold(*, user: User, amount: int, screening_id: uuid.UUID, new_screening: bool = False) -> LedgerEntry:
     """Set `amount` credits aside for a screening. Raises InsufficientCredits and changes nothing if short.
 
     new_screening: the screening was created in this transaction, so no hold for it can exist yet and the
@@ -183,7 +177,7 @@ def wallet_hold(*, user: User, amount: int, screening: Screening, new_screening:
     if amount <= 0:
         raise ValueError("A hold sets aside a positive number of credits.")
     wallet = _locked_wallet(user)
-    existing = None if new_screening else LedgerEntry.objects.filter(screening=screening, kind=Kind.HOLD).first()
+    existing = None if new_screening else LedgerEntry.objects.filter(screening_id=screening_id, kind=Kind.HOLD).first()
     if existing is not None:
         return existing
     if wallet.available < amount:
@@ -197,14 +191,14 @@ def wallet_hold(*, user: User, amount: int, screening: Screening, new_screening:
         wallet,
         kind=Kind.HOLD,
         amount=-amount,
-        screening=screening,
+        screening_id=screening_id,
         description=f"{credits_phrase(amount)} set aside for a check",
     )
 
 
-def _settle(*, screening: Screening, kind: str) -> LedgerEntry:
-    wallet = _locked_wallet(screening.owner)
-    entries = {entry.kind: entry for entry in LedgerEntry.objects.filter(screening=screening)}
+def _settle(*, user: User, screening_id: uuid.UUID, model_name: str, kind: str) -> LedgerEntry:
+    wallet = _locked_wallet(user)
+    entries = {entry.kind: entry for entry in LedgerEntry.objects.filter(screening_id=screening_id)}
     settled = entries.get(Kind.CAPTURE) or entries.get(Kind.RELEASE)
     if settled is not None:
         if settled.kind != kind:
@@ -215,13 +209,13 @@ def _settle(*, screening: Screening, kind: str) -> LedgerEntry:
         raise BillingError("No credits were set aside for this screening.")
     amount = -hold.amount
     wallet.held -= amount
-    name = screening.get_model_key_display()
+    name = model_name
     if kind == Kind.CAPTURE:
         return _record(
             wallet,
             kind=kind,
             amount=-amount,
-            screening=screening,
+            screening_id=screening_id,
             description=f"Check with the {name} model: {credits_phrase(amount)} spent",
         )
     wallet.available += amount
@@ -229,21 +223,21 @@ def _settle(*, screening: Screening, kind: str) -> LedgerEntry:
         wallet,
         kind=kind,
         amount=amount,
-        screening=screening,
+        screening_id=screening_id,
         description=f"Check with the {name} model did not finish: {credits_phrase(amount)} returned",
     )
 
 
-@in_transaction
-def wallet_capture(*, screening: Screening) -> LedgerEntry:
-    """Spend the credits held for a screening that succeeded."""
-    return _settle(screening=screening, kind=Kind.CAPTURE)
+@transaction.atomic(savepoint=False)
+def wallet_capture(*, user: User, screening_id: uuid.UUID, model_name: str) -> LedgerEntry:
+    """Spend the credits held for a screening that succeeded (`model_name`: its model, for the ledger)."""
+    return _settle(user=user, screening_id=screening_id, model_name=model_name, kind=Kind.CAPTURE)
 
 
-@in_transaction
-def wallet_release(*, screening: Screening) -> LedgerEntry:
+@transaction.atomic(savepoint=False)
+def wallet_release(*, user: User, screening_id: uuid.UUID, model_name: str) -> LedgerEntry:
     """Give back the credits held for a screening that failed or timed out."""
-    return _settle(screening=screening, kind=Kind.RELEASE)
+    return _settle(user=user, screening_id=screening_id, model_name=model_name, kind=Kind.RELEASE)
 
 
 # --- The monthly allowance ---------------------------------------------------------------------------------------
@@ -308,8 +302,8 @@ def allowance_grant_month(*, now: datetime.datetime | None = None) -> int:
     return granted
 
 
-@in_transaction
-def wallet_capture_many(*, screenings: Sequence[Screening]) -> list[LedgerEntry]:
+@transaction.atomic(savepoint=False)
+def wallet_capture_many(*, charges: Sequence[Charge]) -> list[LedgerEntry]:
     """Spend the credits held for many screenings that succeeded, in a fixed number of statements.
 
     The same rules as wallet_capture for each screening: a capture already made is returned, not repeated; a
@@ -317,26 +311,26 @@ def wallet_capture_many(*, screenings: Sequence[Screening]) -> list[LedgerEntry]
     caller settles the batch one screening at a time then). Wallets are locked in primary-key order, so two
     batches over the same people never wait on each other in a circle.
     """
-    if not screenings:
+    if not charges:
         return []
-    owner_ids = sorted({screening.owner_id for screening in screenings})
+    owner_ids = sorted({charge.user_id for charge in charges})
     locked = Wallet.objects.select_for_update().filter(user_id__in=owner_ids).order_by("pk")
     wallets = {wallet.user_id: wallet for wallet in locked}
     entries: dict[object, dict[str, LedgerEntry]] = {}
-    for entry in LedgerEntry.objects.filter(screening__in=[screening.pk for screening in screenings]):
+    for entry in LedgerEntry.objects.filter(screening_id__in=[charge.screening_id for charge in charges]):
         entries.setdefault(entry.screening_id, {})[entry.kind] = entry
     now = timezone.now()
     settled: list[LedgerEntry] = []
     new: list[LedgerEntry] = []
-    for screening in screenings:
-        kinds = entries.get(screening.pk, {})
+    for charge in charges:
+        kinds = entries.get(charge.screening_id, {})
         if Kind.CAPTURE in kinds:
             settled.append(kinds[Kind.CAPTURE])
             continue
         if Kind.RELEASE in kinds:
             raise BillingError("The credits for this screening were already released.")
         hold = kinds.get(Kind.HOLD)
-        wallet = wallets.get(screening.owner_id)
+        wallet = wallets.get(charge.user_id)
         if hold is None or wallet is None:
             raise BillingError("No credits were set aside for this screening.")
         amount = -hold.amount
@@ -348,8 +342,8 @@ def wallet_capture_many(*, screenings: Sequence[Screening]) -> list[LedgerEntry]
             amount=-amount,
             available_after=wallet.available,
             held_after=wallet.held,
-            screening=screening,
-            description=f"Check with the {screening.get_model_key_display()} model: {credits_phrase(amount)} spent",
+            screening_id=charge.screening_id,
+            description=f"Check with the {charge.model_name} model: {credits_phrase(amount)} spent",
         )
         new.append(entry)
         settled.append(entry)

@@ -15,6 +15,7 @@ api_patterns = [
     path("", include("billing.api_urls")),
     path("", include("predictor.api_urls")),
     path("", include("screening.api_urls")),
+    path("", include("privacy.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -22,6 +23,7 @@ api_patterns = [
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
+    path("accounts/", include("privacy.urls")),
     path("", include("billing.urls")),
     path("", include("predictor.urls")),
     path("", include("screening.urls")),

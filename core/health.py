@@ -66,19 +66,17 @@ def check_broker() -> str:
         return conn.transport.driver_name
 
 
-def check_model() -> str:
-    from predictor.services import loaded_model_version
-
-    # Verifies the artifact hashes and loads the models the first time; cached in the process afterwards.
-    return loaded_model_version()
-
-
+# Name -> a check returning a short detail or raising. Apps add theirs in AppConfig.ready() (the predictor adds
+# "model"), so core knows no domain app.
 CHECKS: dict[str, Callable[[], str]] = {
     "database": check_database,
     "cache": check_cache,
     "broker": check_broker,
-    "model": check_model,
 }
+
+
+def register_readiness_check(name: str, check: Callable[[], str]) -> None:
+    CHECKS[name] = check
 
 
 def run_checks() -> dict[str, dict[str, object]]:

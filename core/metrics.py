@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -113,11 +113,18 @@ for _gauge in (prometheus_migrations.applied_migrations, prometheus_migrations.u
         REGISTRY.unregister(_gauge)
 
 
-def scrape_time_collectors() -> list[object]:
-    # Imported here: the predictor's registry module may still be missing while the models are being built.
-    from predictor.metrics import ActiveModelCollector
+# Collectors computed when Prometheus scrapes; apps add theirs in AppConfig.ready() (the predictor adds the
+# active model version), so core knows no domain app.
+_SCRAPE_TIME_COLLECTORS: list[Callable[[], object]] = []
 
-    return [ActiveModelCollector(), MigrationsCollector()]
+
+def register_scrape_time_collector(factory: Callable[[], object]) -> None:
+    if factory not in _SCRAPE_TIME_COLLECTORS:
+        _SCRAPE_TIME_COLLECTORS.append(factory)
+
+
+def scrape_time_collectors() -> list[object]:
+    return [factory() for factory in _SCRAPE_TIME_COLLECTORS] + [MigrationsCollector()]
 
 
 def _authorized(request: HttpRequest) -> bool:

@@ -32,8 +32,17 @@ from django.db.models import Q
 from django.utils import timezone
 
 from billing.exceptions import BillingError
-from billing.services import wallet_capture, wallet_capture_many, wallet_hold, wallet_release
-from predictor.services import AnswersInvalid, Prediction, model_keys, predict, predict_many, price, validate_answers
+from billing.services import Charge, wallet_capture, wallet_capture_many, wallet_hold, wallet_release
+from predictor.services import (
+    AnswersInvalid,
+    Prediction,
+    model_keys,
+    model_name,
+    predict,
+    predict_many,
+    price,
+    validate_answers,
+)
 from screening import metrics, waiting
 from screening.exceptions import AnswersRejected, IdempotencyConflict, ModelNotOffered, NotRetryable
 from screening.models import Screening
@@ -105,7 +114,7 @@ def screening_submit(
                 task_id=str(uuid.uuid4()),
                 retry_of=retry_of,
             )
-            wallet_hold(user=user, amount=screening.cost, screening=screening, new_screening=True)
+            wallet_hold(user=user, amount=screening.cost, screening_id=screening.id, new_screening=True)
             transaction.on_commit(lambda: _enqueue(screening))
     except IntegrityError:
         # The same key submitted twice at once: the unique constraint let one through; answer like a replay.
@@ -318,9 +327,13 @@ def _screening_complete_many(items: list[Scored]) -> list[Screening]:
     if not done:
         return []
     Screening.objects.bulk_update(done, [*_result_fields(items[0].prediction, finished_at), "status"])
-    wallet_capture_many(screenings=done)
+    wallet_capture_many(charges=[_charge(screening) for screening in done])
     transaction.on_commit(lambda: _observe_done(done))
     return done
+
+
+def _charge(screening: Screening) -> Charge:
+    return Charge(screening_id=screening.id, user_id=screening.owner_id, model_name=model_name(screening.model_key))
 
 
 def _observe_done(screenings: list[Screening]) -> None:
@@ -343,7 +356,7 @@ def _screening_complete(*, screening: Screening, prediction) -> Screening | None
         return None
     for field, value in {**result, "status": Status.DONE}.items():
         setattr(screening, field, value)
-    wallet_capture(screening=screening)
+    wallet_capture(user=screening.owner, screening_id=screening.id, model_name=model_name(screening.model_key))
     transaction.on_commit(lambda: _observe_done([screening]))
     return screening
 
@@ -358,7 +371,7 @@ def screening_fail(*, screening_id: uuid.UUID | str, message: str, reason: str) 
     screening.error_message = message
     screening.finished_at = timezone.now()
     screening.save(update_fields=["status", "error_message", "finished_at"])
-    wallet_release(screening=screening)
+    wallet_release(user=screening.owner, screening_id=screening.id, model_name=model_name(screening.model_key))
     transaction.on_commit(lambda: _observe_failed(screening, reason))
     logger.info("screening failed", extra={"screening_id": str(screening.id), "reason": reason})
     return screening

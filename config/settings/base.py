@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "billing",
     "predictor",
     "screening",
+    "privacy",
 ]
 
 MIDDLEWARE = [

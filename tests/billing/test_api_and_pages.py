@@ -8,14 +8,14 @@ pytestmark = pytest.mark.django_db
 
 
 def test_balance_shows_available_and_held(member_api, member):
-    wallet_hold(user=member, amount=3, screening=ScreeningFactory(owner=member, cost=3))
+    wallet_hold(user=member, amount=3, screening_id=ScreeningFactory(owner=member, cost=3).id)
 
     assert member_api.get(reverse("api-billing-balance")).json() == {"available": 7, "held": 3}
 
 
 def test_the_ledger_is_paginated_newest_first_with_its_screening(member_api, member):
     screening = ScreeningFactory(owner=member, cost=3)
-    wallet_hold(user=member, amount=3, screening=screening)
+    wallet_hold(user=member, amount=3, screening_id=screening.id)
 
     body = member_api.get(reverse("api-billing-ledger")).json()
 

@@ -24,7 +24,7 @@ def test_twenty_concurrent_holds_on_ten_credits_let_exactly_ten_through():
     def hold(screening):
         try:
             barrier.wait()
-            wallet_hold(user=user, amount=1, screening=screening)
+            wallet_hold(user=user, amount=1, screening_id=screening.id)
             result = "held"
         except InsufficientCredits:
             result = "insufficient"

@@ -19,8 +19,8 @@ def credits_page(client, user) -> str:
 
 def test_a_finished_check_is_one_line_charged(client, member):
     screening = ScreeningFactory(owner=member, model_key="forest", cost=3)
-    wallet_hold(user=member, amount=3, screening=screening)
-    wallet_capture(screening=screening)
+    wallet_hold(user=member, amount=3, screening_id=screening.id)
+    wallet_capture(user=screening.owner, screening_id=screening.id, model_name=screening.get_model_key_display())
 
     page = credits_page(client, member)
 
@@ -34,8 +34,8 @@ def test_a_finished_check_is_one_line_charged(client, member):
 
 def test_a_failed_check_is_one_line_returned_with_nothing_charged(client, member):
     screening = ScreeningFactory(owner=member, cost=1)
-    wallet_hold(user=member, amount=1, screening=screening)
-    wallet_release(screening=screening)
+    wallet_hold(user=member, amount=1, screening_id=screening.id)
+    wallet_release(user=screening.owner, screening_id=screening.id, model_name=screening.get_model_key_display())
 
     page = credits_page(client, member)
     rows = client.get(reverse("billing:credits")).context["page"].object_list
@@ -45,7 +45,7 @@ def test_a_failed_check_is_one_line_returned_with_nothing_charged(client, member
 
 
 def test_a_check_in_progress_shows_its_credits_set_aside(client, member):
-    wallet_hold(user=member, amount=5, screening=ScreeningFactory(owner=member, cost=5))
+    wallet_hold(user=member, amount=5, screening_id=ScreeningFactory(owner=member, cost=5).id)
 
     page = credits_page(client, member)
 

@@ -85,4 +85,4 @@ def test_the_home_page_offers_a_logged_in_member_a_new_check(client, member):
     html = client.get(reverse("home")).content.decode()
 
     assert reverse("screening:new") in html
-    assert reverse("accounts:settings") in html
+    assert reverse("privacy:settings") in html

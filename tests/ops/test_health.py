@@ -111,5 +111,7 @@ def test_readyz_is_not_ready_when_the_active_model_cannot_load(client, settings,
     assert response.json()["failed"] == ["model"]
 
 
-def test_the_committed_active_model_loads():
-    assert health.check_model()
+def test_the_predictor_adds_its_model_check_to_readiness():
+    # core knows no domain app: the predictor registers the check in its AppConfig.ready().
+    assert list(health.CHECKS) == ["database", "cache", "broker", "model"]
+    assert health.CHECKS["model"]()  # the committed active version loads

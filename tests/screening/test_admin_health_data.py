@@ -100,7 +100,7 @@ def test_the_admin_offers_no_export_of_screenings(client, clerk, staff, done_scr
     for user in (clerk, staff):
         client.force_login(user)
         page = client.get(reverse("admin:screening_screening_changelist")).content.decode()
-        own_export = client.get(reverse("accounts:export")).content.decode()
+        own_export = client.get(reverse("privacy:export")).content.decode()
 
         assert "export" not in page.lower()
         # The account export is the staff member's own data, never anyone else's.
@@ -127,9 +127,9 @@ def test_a_permitted_read_is_recorded_and_shown_to_the_person(client, clinician,
     assert "0.7345" not in str(entry.additional_data) + entry.object_repr + str(entry.changes)
 
     client.force_login(member)
-    own_page = client.get(reverse("accounts:settings")).content.decode()
+    own_page = client.get(reverse("privacy:settings")).content.decode()
     client.force_login(outsider)
-    other_page = client.get(reverse("accounts:settings")).content.decode()
+    other_page = client.get(reverse("privacy:settings")).content.decode()
 
     check_day = done_screening.created_at.strftime("%-d %B %Y")
     assert f"staff viewed the answers and result of your check of {check_day}" in own_page

@@ -2,7 +2,7 @@
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from billing.exceptions import BillingError
 from billing.models import LedgerEntry
@@ -99,7 +99,7 @@ def test_one_screening_the_model_cannot_score_fails_alone_and_gets_its_credits_b
 def test_a_result_the_ledger_refuses_fails_that_screening_alone(member, answers):
     screenings = queued(member, answers, 3)
     # Its credits were already returned (as by a sweep racing the worker): it cannot also be captured.
-    wallet_release(screening=screenings[1])
+    wallet_release(user=screenings[1].owner, screening_id=screenings[1].id, model_name="Logistic regression")
 
     screening_score(screening_id=screenings[0].id)
 
@@ -129,15 +129,15 @@ def test_capturing_many_is_idempotent_and_refuses_released_credits(member, answe
     for screening in screenings:
         screening.status = Status.DONE
 
-    first = wallet_capture_many(screenings=screenings)
-    again = wallet_capture_many(screenings=screenings)
+    first = wallet_capture_many(charges=[services._charge(s) for s in screenings])
+    again = wallet_capture_many(charges=[services._charge(s) for s in screenings])
 
     assert [entry.pk for entry in again] == [entry.pk for entry in first]
     assert wallet_balance(user=member) == {"available": 8, "held": 0}
     released = queued(member, answers, 1)
-    wallet_release(screening=released[0])
-    with pytest.raises(BillingError):
-        wallet_capture_many(screenings=released)
+    wallet_release(user=released[0].owner, screening_id=released[0].id, model_name="Logistic regression")
+    with pytest.raises(BillingError), transaction.atomic():
+        wallet_capture_many(charges=[services._charge(s) for s in released])
     call_command("billing_audit")
 
 

@@ -11,10 +11,10 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts.models import User
-from accounts.services import user_delete
 from billing.models import LedgerEntry, Wallet
 from billing.services import wallet_capture, wallet_hold
 from core.models import AccountErasure
+from privacy.services import user_delete
 from screening.models import Screening
 from tests.factories import ScreeningFactory
 
@@ -49,8 +49,8 @@ def history(member, outsider, answers):
         cost=5,
         model_key="xgboost",
     )
-    wallet_hold(user=member, amount=done.cost, screening=done)
-    wallet_capture(screening=done)
+    wallet_hold(user=member, amount=done.cost, screening_id=done.id)
+    wallet_capture(user=done.owner, screening_id=done.id, model_name="Logistic regression")
     failed = ScreeningFactory(owner=member, status="failed", error_message="We could not compute this estimate.")
     theirs = ScreeningFactory(owner=outsider, status="pending")
     return {"done": done, "failed": failed, "theirs": theirs}
@@ -90,7 +90,7 @@ def test_the_export_holds_the_profile_every_screening_and_the_ledger(member_api,
 def test_the_web_export_downloads_the_same_json(client, member, history):
     client.force_login(member)
 
-    response = client.get(reverse("accounts:export"))
+    response = client.get(reverse("privacy:export"))
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/json")
@@ -103,7 +103,7 @@ def test_the_web_export_downloads_the_same_json(client, member, history):
 
 def test_the_export_needs_a_login(api_client, client):
     assert api_client.get(EXPORT).status_code == 401
-    assert client.get(reverse("accounts:export")).status_code == 302
+    assert client.get(reverse("privacy:export")).status_code == 302
 
 
 def test_a_wrong_password_deletes_nothing_and_says_which_field(member_api, member, history):
@@ -184,9 +184,9 @@ def test_deletion_removes_the_person_from_the_admin_history(member, staff, histo
 def test_the_settings_page_offers_export_and_a_password_protected_deletion(client, member):
     client.force_login(member)
 
-    html = client.get(reverse("accounts:settings")).content.decode()
+    html = client.get(reverse("privacy:settings")).content.decode()
 
-    assert reverse("accounts:export") in html
+    assert reverse("privacy:export") in html
     assert 'action="/accounts/settings/delete/"' in html
     assert 'autocomplete="current-password"' in html
     assert member.email in html
@@ -195,8 +195,8 @@ def test_the_settings_page_offers_export_and_a_password_protected_deletion(clien
 def test_the_web_deletion_needs_the_password_and_the_confirmation(client, member, password):
     client.force_login(member)
 
-    wrong = client.post(reverse("accounts:delete"), {"password": "nope", "confirm": "on"})
-    unconfirmed = client.post(reverse("accounts:delete"), {"password": password})
+    wrong = client.post(reverse("privacy:delete"), {"password": "nope", "confirm": "on"})
+    unconfirmed = client.post(reverse("privacy:delete"), {"password": password})
 
     assert wrong.status_code == 400
     assert "That is not your current password." in wrong.content.decode()
@@ -208,7 +208,7 @@ def test_the_web_deletion_needs_the_password_and_the_confirmation(client, member
 def test_the_web_deletion_logs_out_and_the_login_then_fails(client, member, password):
     client.force_login(member)
 
-    response = client.post(reverse("accounts:delete"), {"password": password, "confirm": "on"}, follow=True)
+    response = client.post(reverse("privacy:delete"), {"password": password, "confirm": "on"}, follow=True)
 
     assert response.redirect_chain[-1][0] == reverse("home")
     assert "Your account and everything in it have been deleted." in response.content.decode()
@@ -222,7 +222,7 @@ def test_the_web_deletion_logs_out_and_the_login_then_fails(client, member, pass
 def test_a_deletion_needs_a_post(client, member):
     client.force_login(member)
 
-    assert client.get(reverse("accounts:delete")).status_code == 405
+    assert client.get(reverse("privacy:delete")).status_code == 405
 
 
 def test_logging_in_and_out_say_so(client, member, password):

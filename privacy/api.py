@@ -1,0 +1,69 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts.api import AuthThrottleMixin
+from billing.api import BalanceSerializer
+from billing.selectors import wallet_balance
+from privacy.services import export_filename, user_delete, user_export
+
+
+class MeApi(APIView):
+    class ProfileOutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        email = serializers.EmailField()
+        display_name = serializers.CharField()
+        date_joined = serializers.DateTimeField()
+        balance = BalanceSerializer()
+
+    @extend_schema(responses=ProfileOutputSerializer, summary="The caller's profile and credits")
+    def get(self, request: Request) -> Response:
+        user = request.user
+        payload = {
+            "id": user.id,
+            "email": user.email,
+            "display_name": user.display_name,
+            "date_joined": user.date_joined,
+            "balance": wallet_balance(user=user),
+        }
+        return Response(self.ProfileOutputSerializer(payload).data)
+
+    def get_throttles(self):
+        # Deletion checks a password: rate-limit it like login, so a stolen access token is no guessing oracle.
+        if self.request.method == "DELETE":
+            self.throttle_scope = AuthThrottleMixin.throttle_scope
+            return [ScopedRateThrottle()]
+        return super().get_throttles()
+
+    class DeleteInputSerializer(serializers.Serializer):
+        password = serializers.CharField(write_only=True, style={"input_type": "password"})
+
+    @extend_schema(
+        request=DeleteInputSerializer,
+        responses={204: None},
+        summary="Delete the caller's account, answers, results and credits for good",
+        description="The password is required again. Afterwards the caller's tokens are refused and login fails; "
+        "only anonymous credit totals remain (docs/privacy.md).",
+    )
+    def delete(self, request: Request) -> Response:
+        data = self.DeleteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user_delete(user=request.user, password=data.validated_data["password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeExportApi(APIView):
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT},
+        summary="Download everything the site holds about the caller",
+        description="A JSON file with the profile, every screening (answers and results) and the credit ledger.",
+    )
+    def get(self, request: Request) -> Response:
+        response = Response(user_export(user=request.user))
+        response["Content-Disposition"] = f'attachment; filename="{export_filename()}"'
+        response["Cache-Control"] = "no-store"
+        return response
