@@ -37,9 +37,9 @@ def warm_up() -> None:
     # Resolving the URL configuration imports every view, serializer and authentication class.
     get_resolver().url_patterns  # noqa: B018
     import screening.tasks  # noqa: F401
-    from predictor.services import MODEL_KEYS, predict_many
+    from predictor.services import model_keys, predict_many
 
     answers = sample_answers()
-    for model_key in MODEL_KEYS:
+    for model_key in model_keys():
         # Loads, verifies and unpickles the active version, and runs each scorer's code path once.
         predict_many(model_key, [answers, answers])

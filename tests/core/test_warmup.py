@@ -1,0 +1,19 @@
+"""The warm-up gunicorn's master and the Celery main process run before forking (config/warmup.py)."""
+
+import sys
+
+from config.warmup import sample_answers, warm_up
+
+
+def test_the_warm_up_loads_every_model_and_view_without_touching_the_database():
+    # No django_db mark: pytest-django refuses any database access here, so a query would fail this test.
+    warm_up()
+
+    assert "screening.api" in sys.modules
+    assert "accounts.authentication" in sys.modules
+
+
+def test_the_sample_answers_are_a_complete_valid_questionnaire():
+    from predictor.services import QUESTIONS
+
+    assert set(sample_answers()) == {question.key for question in QUESTIONS}
