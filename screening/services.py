@@ -326,7 +326,12 @@ def _screening_complete_many(items: list[Scored]) -> list[Screening]:
         done.append(screening)
     if not done:
         return []
-    Screening.objects.bulk_update(done, [*_result_fields(items[0].prediction, finished_at), "status"])
+    fields = [*_result_fields(items[0].prediction, finished_at), "status"]
+    if len(done) == 1:
+        # The usual case at low load; a plain UPDATE costs far less to build than bulk_update's CASE per field.
+        Screening.objects.filter(id=done[0].id).update(**{field: getattr(done[0], field) for field in fields})
+    else:
+        Screening.objects.bulk_update(done, fields)
     wallet_capture_many(charges=[_charge(screening) for screening in done])
     transaction.on_commit(lambda: _observe_done(done))
     return done
