@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "accounts",
     "billing",
     "predictor",
+    "symptoms",
     "screening",
     "privacy",
 ]

@@ -1,0 +1,24 @@
+from core.exceptions import ApplicationError
+
+
+class SymptomAnswersInvalid(Exception):
+    """Raised by the instruments' validation; `errors` maps each item key to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        self.errors = errors
+        super().__init__(f"{len(errors)} invalid answer(s)")
+
+
+class SymptomAnswersRejected(ApplicationError):
+    status_code = 400
+    default_message = "Some answers are missing or not valid."
+
+
+class InstrumentNotOffered(ApplicationError):
+    status_code = 400
+    default_message = "There is no such questionnaire."
+
+
+class IdempotencyConflict(ApplicationError):
+    status_code = 409
+    default_message = "This Idempotency-Key was already used for a different request."

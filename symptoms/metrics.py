@@ -1,0 +1,12 @@
+"""Symptom-check metrics. Labels are instrument keys only: never a user, an answer, a total or a band."""
+
+from prometheus_client import Counter
+
+from symptoms.instruments import INSTRUMENTS
+
+SUBMITTED = Counter("mhc_symptom_checks_total", "Symptom self-checks scored", ["instrument"])
+# How often the safety path (crisis resources before the score) opens. Deliberately without any label.
+SAFETY_PATH = Counter("mhc_symptom_safety_path_total", "Symptom checks that opened the safety path")
+
+for _key in INSTRUMENTS:
+    SUBMITTED.labels(instrument=_key)

@@ -1,0 +1,59 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django_prometheus.models import ExportModelOperationsMixin
+
+from symptoms.instruments import BAND_CHOICES, INSTRUMENT_CHOICES, INSTRUMENTS
+
+
+class SymptomCheck(ExportModelOperationsMixin("symptom_check"), models.Model):
+    """One person's answers to a validated symptom questionnaire (PHQ-9, GAD-7), scored at once. Never costs
+    credits: it is a sum, not a model."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="symptom_checks")
+    instrument = models.CharField(max_length=16, choices=INSTRUMENT_CHOICES)
+    answers = models.JSONField(help_text="Item key -> value (0-3); the difficulty question may be null.")
+    total = models.PositiveSmallIntegerField()
+    band = models.CharField(max_length=24, choices=BAND_CHOICES)
+    safety_flag = models.BooleanField(
+        default=False, help_text="A self-harm item answered above 0: the result opens with crisis resources."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    idempotency_key = models.CharField(max_length=255, blank=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # History, chart and summary: one owner's checks of one instrument, newest first.
+            models.Index(fields=["owner", "instrument", "-created_at"], name="symptom_owner_recent"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="symptom_idempotency_key_once_per_owner",
+            ),
+            models.CheckConstraint(condition=Q(instrument__in=list(INSTRUMENTS)), name="symptom_instrument_known"),
+            *(
+                models.CheckConstraint(
+                    condition=~Q(instrument=key) | Q(total__lte=instrument.max_total),
+                    name=f"symptom_{key}_total_in_range",
+                )
+                for key, instrument in INSTRUMENTS.items()
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_instrument_display()} check {self.id}"
+
+    @property
+    def definition(self):
+        return INSTRUMENTS[self.instrument]
+
+    @property
+    def band_label(self) -> str:
+        return self.definition.band(self.band).label

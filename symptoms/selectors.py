@@ -1,0 +1,118 @@
+"""Reads of symptom checks: the owner's list and detail, the latest per instrument, and the history chart."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from symptoms.instruments import INSTRUMENTS, PHQ9
+from symptoms.models import SymptomCheck
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+# At or above this PHQ-9 total the symptoms, not a life-factor estimate, should guide what to do next.
+PHQ9_POSITIVE_SCREEN = 10
+CHART_POINTS = 50
+
+
+def symptom_check_list(*, user: User, instrument: str | None = None) -> QuerySet[SymptomCheck]:
+    checks = SymptomCheck.objects.filter(owner=user)
+    if instrument:
+        checks = checks.filter(instrument=instrument)
+    return checks.order_by("-created_at")
+
+
+def symptom_check_get(*, user: User, check_id) -> SymptomCheck:
+    """The owner's check; anyone else gets 404, never 403, so ids reveal nothing."""
+    return get_object_or_404(SymptomCheck, id=check_id, owner=user)
+
+
+def symptom_latest(*, user: User) -> dict[str, SymptomCheck]:
+    """The newest check of each instrument the person has answered, keyed by instrument."""
+    latest = {}
+    for key in INSTRUMENTS:
+        check = symptom_check_list(user=user, instrument=key).first()
+        if check is not None:
+            latest[key] = check
+    return latest
+
+
+def symptom_invitation(*, user: User) -> dict[str, Any]:
+    """What a life-factor result says about symptoms: an invitation to the PHQ-9, and the latest PHQ-9 if any."""
+    latest = symptom_check_list(user=user, instrument=PHQ9.key).first()
+    return {
+        "instrument": PHQ9,
+        "latest": latest,
+        "latest_positive": latest is not None and latest.total >= PHQ9_POSITIVE_SCREEN,
+    }
+
+
+def symptom_trend(*, user: User, instrument: str, limit: int = 6) -> list[SymptomCheck]:
+    """The last few checks of one instrument, oldest first, for the clinician summary's trend line."""
+    return list(symptom_check_list(user=user, instrument=instrument)[:limit])[::-1]
+
+
+# --- The symptom chart on the history page: a server-rendered SVG; one series per instrument, never joined. ---
+
+CHART_WIDTH, CHART_HEIGHT = 520, 260
+PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 56, 504, 18, 210
+SCALE_MAX = max(instrument.max_total for instrument in INSTRUMENTS.values())
+
+
+def _y(total: int) -> float:
+    return round(PLOT_BOTTOM - total / SCALE_MAX * (PLOT_BOTTOM - PLOT_TOP), 1)
+
+
+def _x(when: datetime, first: datetime, last: datetime) -> float:
+    span = (last - first).total_seconds()
+    if span <= 0:
+        return round((PLOT_LEFT + PLOT_RIGHT) / 2, 1)
+    return round(PLOT_LEFT + (when - first).total_seconds() / span * (PLOT_RIGHT - PLOT_LEFT), 1)
+
+
+def symptom_chart(*, user: User) -> dict[str, Any] | None:
+    """PHQ-9 and GAD-7 totals on one time axis, each its own line, with the band cut-offs as lines."""
+    checks = list(symptom_check_list(user=user).only("id", "instrument", "total", "band", "created_at")[:CHART_POINTS])
+    if not checks:
+        return None
+    checks.reverse()
+    first, last = checks[0].created_at, checks[-1].created_at
+    series = []
+    for key, instrument in INSTRUMENTS.items():
+        points = [
+            {
+                "x": _x(check.created_at, first, last),
+                "y": _y(check.total),
+                "check": check,
+                "band_label": instrument.band(check.band).label,
+            }
+            for check in checks
+            if check.instrument == key
+        ]
+        if points:
+            series.append(
+                {
+                    "instrument": instrument,
+                    "points": points,
+                    "polyline": " ".join(f"{p['x']},{p['y']}" for p in points),
+                    "latest": points[-1],
+                }
+            )
+    cutoffs = sorted({band.low for instrument in INSTRUMENTS.values() for band in instrument.bands if band.low})
+    return {
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "left": PLOT_LEFT,
+        "right": PLOT_RIGHT,
+        "series": series,
+        "grid": [{"y": _y(v), "label": str(v)} for v in (0, SCALE_MAX)],
+        "cutoffs": [{"y": _y(v), "label": str(v)} for v in cutoffs],
+        "first": first,
+        "last": last,
+        "count": len(checks),
+        "label_y": CHART_HEIGHT - 14,
+    }

@@ -1,0 +1,91 @@
+"""Symptom self-checks: validate, score and store in one step. Free, and never queued: it is a sum, not a model."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db import IntegrityError, transaction
+
+from symptoms import metrics
+from symptoms.exceptions import (
+    IdempotencyConflict,
+    InstrumentNotOffered,
+    SymptomAnswersInvalid,
+    SymptomAnswersRejected,
+)
+from symptoms.instruments import INSTRUMENTS, score, validate_answers
+from symptoms.models import SymptomCheck
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SymptomSubmission:
+    check: SymptomCheck
+    created: bool  # False when an Idempotency-Key replayed an earlier submission
+
+
+def _fingerprint(instrument_key: str, answers: dict[str, Any]) -> str:
+    canonical = json.dumps({"instrument": instrument_key, "answers": answers}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(*, user: User, idempotency_key: str, fingerprint: str) -> SymptomSubmission | None:
+    earlier = SymptomCheck.objects.filter(owner=user, idempotency_key=idempotency_key).first()
+    if earlier is None:
+        return None
+    if earlier.request_fingerprint != fingerprint:
+        raise IdempotencyConflict()
+    return SymptomSubmission(check=earlier, created=False)
+
+
+def symptom_check_submit(
+    *, user: User, instrument_key: str, answers: Any, idempotency_key: str = ""
+) -> SymptomSubmission:
+    """Score one questionnaire for its owner. The same Idempotency-Key and body return the earlier check;
+    the same key with another body is refused."""
+    instrument = INSTRUMENTS.get(instrument_key)
+    if instrument is None:
+        raise InstrumentNotOffered(
+            f"There is no questionnaire called {instrument_key!r}.",
+            extra={"fields": {"instrument": [f"Choose one of: {', '.join(INSTRUMENTS)}."]}},
+        )
+    try:
+        cleaned = validate_answers(instrument, answers)
+    except SymptomAnswersInvalid as error:
+        raise SymptomAnswersRejected(extra={"fields": error.errors}) from error
+
+    fingerprint = _fingerprint(instrument.key, cleaned)
+    if idempotency_key and (replay := _replay(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)):
+        return replay
+    result = score(instrument, cleaned)
+    try:
+        with transaction.atomic():
+            check = SymptomCheck.objects.create(
+                owner=user,
+                instrument=instrument.key,
+                answers=cleaned,
+                total=result.total,
+                band=result.band.key,
+                safety_flag=result.safety_flag,
+                idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint,
+            )
+    except IntegrityError:
+        # The same key sent twice at once: the unique constraint let one through; answer like a replay.
+        if idempotency_key and (replay := _replay(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)):
+            return replay
+        raise
+
+    metrics.SUBMITTED.labels(instrument=instrument.key).inc()
+    if result.safety_flag:
+        metrics.SAFETY_PATH.inc()  # counted apart, never logged: the log line below is the same for everyone
+    logger.info("symptom check scored", extra={"symptom_check_id": str(check.id), "instrument": instrument.key})
+    return SymptomSubmission(check=check, created=True)

@@ -1,0 +1,56 @@
+import pytest
+from pydantic import ValidationError
+
+from symptoms.fhir import questionnaire_response, questionnaire_response_bundle, validated
+from symptoms.services import symptom_check_submit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def checks(member, phq9_answers, gad7_answers):
+    phq = symptom_check_submit(user=member, instrument_key="phq9", answers={**phq9_answers, "phq9_9": 2}).check
+    gad = symptom_check_submit(user=member, instrument_key="gad7", answers=gad7_answers).check
+    return phq, gad
+
+
+def test_a_phq9_becomes_a_loinc_coded_questionnaire_response_that_the_library_accepts(checks):
+    phq, _ = checks
+    resource = questionnaire_response(phq)
+
+    assert validated(resource) == resource
+    assert resource["resourceType"] == "QuestionnaireResponse"
+    assert resource["status"] == "completed"
+    link_ids = [item["linkId"] for item in resource["item"]]
+    assert link_ids == [
+        "44250-9", "44255-8", "44259-0", "44254-1", "44251-7", "44258-2", "44252-5", "44253-3", "44260-8",
+        "69722-7", "44261-6",
+    ]  # fmt: skip
+    item9 = resource["item"][8]["answer"][0]["valueCoding"]
+    assert item9 == {"system": "http://loinc.org", "code": "LA6570-1", "display": "More than half the days"}
+    assert resource["item"][-1]["answer"] == [{"valueInteger": phq.total}]
+
+
+def test_a_gad7_has_its_panel_items_and_total(checks):
+    _, gad = checks
+    resource = questionnaire_response(gad)
+    assert resource["questionnaire"] == "http://loinc.org/q/69737-5"
+    assert [item["linkId"] for item in resource["item"]][-1] == "70274-6"
+    assert len(resource["item"]) == 8
+    assert resource["item"][-1]["answer"] == [{"valueInteger": 12}]
+
+
+def test_all_checks_download_as_one_valid_bundle(checks):
+    bundle = questionnaire_response_bundle(list(checks))
+    assert validated(bundle) == bundle
+    assert bundle["type"] == "collection"
+    assert [e["resource"]["id"] for e in bundle["entry"]] == [str(c.id) for c in checks]
+
+
+def test_the_library_refuses_a_broken_resource(checks):
+    resource = questionnaire_response(checks[0])
+    del resource["item"][0]["linkId"]
+    with pytest.raises(ValidationError):
+        validated(resource)
+    with pytest.raises(ValidationError):
+        validated({**questionnaire_response(checks[0]), "authored": "last Tuesday"})
