@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from django.db import models
+
+# "Text 988", "Text HOME to 741741": what staff write in the text / SMS field, read back as a tappable link.
+_SMS_TEXT = re.compile(r"^\s*text\s+(?:(?P<body>.+?)\s+to\s+)?(?P<number>\+?[\d][\d\s-]*)\s*$", re.IGNORECASE)
 
 
 def _tel(phone: str) -> str:
     return "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+
+
+def _sms(text: str) -> str:
+    """An RFC 5724 sms: URI ("sms:741741?body=HOME") for a text written as above; "" when it reads otherwise."""
+    match = _SMS_TEXT.match(text or "")
+    if not match:
+        return ""
+    uri = f"sms:{_tel(match['number'])}"
+    return f"{uri}?body={quote(match['body'])}" if match["body"] else uri
 
 
 @dataclass(frozen=True)
@@ -26,6 +40,10 @@ class DefaultHelpResource:
     @property
     def tel(self) -> str:
         return _tel(self.phone)
+
+    @property
+    def sms(self) -> str:
+        return _sms(self.text)
 
 
 # Sensible defaults for a US deployment. A deployment should review them and add its own in the admin: as soon
@@ -100,6 +118,10 @@ class HelpResource(models.Model):
     @property
     def tel(self) -> str:
         return _tel(self.phone)
+
+    @property
+    def sms(self) -> str:
+        return _sms(self.text)
 
 
 class AccountErasure(models.Model):

@@ -19,6 +19,7 @@ from billing.selectors import ledger_list, wallet_balance
 from core.models import AccountErasure
 from screening.models import Screening
 from screening.selectors import screening_list
+from symptoms.selectors import symptom_check_list
 
 EXPORT_FORMAT = "mental-health-checker-export/1"
 WRONG_PASSWORD = "That is not your current password. Nothing was deleted."  # noqa: S105 (a message)
@@ -43,6 +44,18 @@ def user_export(*, user: User) -> dict[str, Any]:
         },
         "balance": wallet_balance(user=user),
         "screenings": [_screening_export(screening) for screening in screenings],
+        "symptom_checks": [
+            {
+                "id": str(check.id),
+                "created_at": check.created_at.isoformat(),
+                "instrument": check.instrument,
+                "answers": check.answers,
+                "total": check.total,
+                "band": check.band,
+                "safety_flag": check.safety_flag,
+            }
+            for check in symptom_check_list(user=user).order_by("created_at")
+        ],
         "ledger": [
             {
                 "created_at": entry.created_at.isoformat(),
@@ -104,7 +117,7 @@ def user_delete(*, user: User, password: str) -> AccountErasure:
         for token in OutstandingToken.objects.filter(user=user):
             BlacklistedToken.objects.get_or_create(token=token)
         _forget_in_admin_log(user)
-        # Cascades to screenings, wallet and ledger entries; outstanding tokens keep no user (SET_NULL).
+        # Cascades to screenings, symptom checks, wallet and ledger entries; outstanding tokens keep no user (SET_NULL).
         user.delete()
     return erasure
 

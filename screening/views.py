@@ -28,6 +28,8 @@ from screening.forms import MODEL_FIELD, ScreeningForm, answers_for_display, ini
 from screening.models import Screening
 from screening.selectors import screening_get, screening_get_awaited, screening_list
 from screening.services import screening_submit
+from symptoms.instruments import INSTRUMENTS
+from symptoms.selectors import symptom_chart, symptom_invitation, symptom_latest, symptom_trend
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +130,34 @@ def history(request: HttpRequest) -> HttpResponse:
     for screening in page.object_list:
         screening.percent = percent(screening.probability) if screening.probability is not None else ""
     done = list(screenings.filter(status=Screening.Status.DONE)[:CHART_POINTS])
-    return render(request, "screening/history.html", {"page": page, "chart": history_chart(done[::-1])})
+    context = {"page": page, "chart": history_chart(done[::-1]), "symptom_chart": symptom_chart(user=request.user)}
+    return render(request, "screening/history.html", context)
+
+
+@never_cache
+@login_required
+def summary(request: HttpRequest) -> HttpResponse:
+    """One printable page to bring to a clinician: the latest PHQ-9 and GAD-7 with their items, each one's trend,
+    and the latest life-factor estimate with its model version."""
+    latest = symptom_latest(user=request.user)
+    instruments = []
+    for key, instrument in INSTRUMENTS.items():
+        check = latest.get(key)
+        rows = [(item, instrument.option(check.answers[item.key])) for item in instrument.items] if check else []
+        difficulty = None
+        if check and instrument.difficulty and check.answers.get(instrument.difficulty.key) is not None:
+            difficulty = instrument.difficulty_option(check.answers[instrument.difficulty.key])
+        trend = symptom_trend(user=request.user, instrument=key) if check else []
+        instruments.append(
+            {"instrument": instrument, "check": check, "rows": rows, "difficulty": difficulty, "trend": trend}
+        )
+    estimate = screening_list(user=request.user).filter(status=Screening.Status.DONE).first()
+    context = {
+        "instruments": instruments,
+        "estimate": estimate,
+        "estimate_percent": percent(estimate.probability) if estimate else "",
+    }
+    return render(request, "screening/summary.html", context)
 
 
 def _result_context(screening: Screening) -> dict[str, Any]:
@@ -148,6 +177,7 @@ def _result_context(screening: Screening) -> dict[str, Any]:
         "factors_raise": [f for f in screening.factors if f.get("direction") == "raises"],
         "factors_lower": [f for f in screening.factors if f.get("direction") != "raises"],
         "poll_url": reverse("screening:status", args=[screening.id]) if not screening.is_finished else "",
+        "symptoms": symptom_invitation(user=screening.owner),
     }
 
 
@@ -188,6 +218,10 @@ def history_chart(screenings: list[Screening]) -> dict[str, Any] | None:
             }
         )
     base_rate = screenings[-1].base_rate
+    # One line per model: an XGBoost estimate after an ensemble one is not progress, so they are never joined.
+    lines = {}
+    for point in points:
+        lines.setdefault(point["screening"].model_key, []).append(point)
     return {
         "width": CHART_WIDTH,
         "height": CHART_HEIGHT,
@@ -195,7 +229,7 @@ def history_chart(screenings: list[Screening]) -> dict[str, Any] | None:
         "right": PLOT_RIGHT,
         "bottom": PLOT_BOTTOM,
         "points": points,
-        "polyline": " ".join(f"{p['x']},{p['y']}" for p in points),
+        "polylines": [" ".join(f"{p['x']},{p['y']}" for p in line) for line in lines.values() if len(line) > 1],
         "grid": [{"y": _y(v / 100), "label": f"{v}%"} for v in (0, 25, 50, 75, 100)],
         "base_rate": base_rate,
         "base_rate_percent": percent(base_rate) if base_rate is not None else "",

@@ -251,10 +251,11 @@ def test_pages_use_a_fixed_number_of_queries_however_long_the_history(
         finished(member, probability=index / 40, band="moderate")
     screening = Screening.objects.first()
 
-    # session + user, then: history count + page + chart; detail: screening + help resources.
-    with django_assert_max_num_queries(6):
+    # session + user, then: history count + page + chart + symptom chart; detail: screening + help resources +
+    # the latest PHQ-9 (the invitation beside the estimate).
+    with django_assert_max_num_queries(7):
         member_client.get(reverse("screening:history"))
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         member_client.get(reverse("screening:detail", args=[screening.id]))
 
 

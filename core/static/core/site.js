@@ -60,5 +60,7 @@
     focusFirst(document);
     var box = document.querySelector("[data-poll-url]");
     if (box && window.fetch) poll(box);
+    var print = document.querySelector("[data-print]");
+    if (print) print.addEventListener("click", function () { window.print(); });
   });
 })();
