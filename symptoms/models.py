@@ -25,8 +25,16 @@ class SymptomCheck(ExportModelOperationsMixin("symptom_check"), models.Model):
     idempotency_key = models.CharField(max_length=255, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
 
+    # What only the owner and staff with the "view_health_data" permission may read (see symptoms.admin).
+    HEALTH_DATA_FIELDS = ("answers", "total", "band", "safety_flag")
+
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            # view_symptomcheck shows that a check exists; reading its answers and score is a separate right, and
+            # each read is recorded for the person to see.
+            ("view_health_data", "Can read symptom answers and scores (each read is recorded)"),
+        ]
         indexes = [
             # History, chart and summary: one owner's checks of one instrument, newest first.
             models.Index(fields=["owner", "instrument", "-created_at"], name="symptom_owner_recent"),

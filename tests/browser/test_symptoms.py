@@ -58,9 +58,7 @@ def make_history():
     return user
 
 
-def test_item_9_shows_crisis_links_above_the_score_on_a_phone_and_the_summary_prints_on_one_page(
-    live_server, browser
-):
+def test_item_9_shows_crisis_links_above_the_score_on_a_phone_and_the_summary_prints_on_one_page(live_server, browser):
     from playwright.sync_api import expect
 
     expect.set_options(timeout=10_000)
