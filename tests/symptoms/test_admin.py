@@ -38,7 +38,8 @@ def test_staff_see_that_checks_exist_and_how_many_but_no_scores_in_the_list(
 
     listing = client.get(reverse("admin:symptoms_symptomcheck_changelist")).content.decode()
     assert "2 symptom checks" in listing
-    assert "PHQ-9" in listing and "GAD-7" in listing
+    assert "PHQ-9" in listing
+    assert "GAD-7" in listing
     for marker in (*HEALTH_MARKERS, "16"):
         assert f">{marker}<" not in listing, marker
     for lookup in ({"band": "moderately_severe"}, {"total__gte": "10"}, {"answers__phq9_9": "2"}):
@@ -65,7 +66,8 @@ def test_with_the_permission_the_answers_show_and_the_read_is_recorded_for_the_o
     )
     client.force_login(clinician)
     html = client.get(reverse("admin:symptoms_symptomcheck_change", args=[check.id])).content.decode()
-    assert "phq9_1" in html and "Moderately severe" in html
+    assert "phq9_1" in html
+    assert "Moderately severe" in html
     (entry,) = LogEntry.objects.filter(action=LogEntry.Action.ACCESS)
     assert entry.object_pk == str(check.id)
     assert entry.additional_data["owner_id"] == member.id
