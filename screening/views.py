@@ -177,7 +177,8 @@ def _result_context(screening: Screening) -> dict[str, Any]:
         "factors_raise": [f for f in screening.factors if f.get("direction") == "raises"],
         "factors_lower": [f for f in screening.factors if f.get("direction") != "raises"],
         "poll_url": reverse("screening:status", args=[screening.id]) if not screening.is_finished else "",
-        "symptoms": symptom_invitation(user=screening.owner),
+        # Shown beside a finished estimate only, so a poll while the model works reads nothing more.
+        "symptoms": symptom_invitation(user=screening.owner) if screening.status == Screening.Status.DONE else None,
     }
 
 
