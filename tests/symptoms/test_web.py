@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.services import user_delete
 from billing.models import LedgerEntry
+from privacy.services import user_delete
 from symptoms.instruments import PHQ9
 from symptoms.models import SymptomCheck
 from symptoms.services import symptom_check_submit
