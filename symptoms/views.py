@@ -19,13 +19,16 @@ from symptoms.instruments import INSTRUMENTS
 from symptoms.selectors import symptom_check_get, symptom_check_list, symptom_latest
 from symptoms.services import symptom_check_submit
 
+RECENT_CHECKS = 20
+
 
 @never_cache
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     latest = symptom_latest(user=request.user)
     instruments = [{"instrument": i, "latest": latest.get(key)} for key, i in INSTRUMENTS.items()]
-    return render(request, "symptoms/index.html", {"instruments": instruments})
+    recent = symptom_check_list(user=request.user)[:RECENT_CHECKS]
+    return render(request, "symptoms/index.html", {"instruments": instruments, "recent": recent})
 
 
 @never_cache

@@ -188,3 +188,14 @@ def test_the_export_holds_the_symptom_checks_and_deletion_removes_them(
 
     user_delete(user=member, password=password)
     assert list(SymptomCheck.objects.values_list("id", flat=True)) == [theirs.id]
+
+
+def test_the_symptoms_page_lists_the_persons_checks_newest_first(client, member, outsider, phq9_answers, gad7_answers):
+    symptom_check_submit(user=member, instrument_key="phq9", answers=phq9_answers)
+    symptom_check_submit(user=member, instrument_key="gad7", answers=gad7_answers)
+    symptom_check_submit(user=outsider, instrument_key="phq9", answers=answers_totalling(PHQ9, 27))
+    client.force_login(member)
+    html = client.get(reverse("symptoms:index")).content.decode()
+    rows = re.findall(r"<td>(PHQ-9|GAD-7)</td><td class=\"num\">(\d+) of (\d+)</td><td>(\w+)</td>", html)
+    assert rows == [("GAD-7", "12", "21", "Moderate"), ("PHQ-9", "9", "27", "Mild")]
+    assert "Last time" in html
