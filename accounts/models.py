@@ -34,6 +34,9 @@ class User(ExportModelOperationsMixin("user"), AbstractBaseUser, PermissionsMixi
     is_staff = models.BooleanField(default=False, help_text="Can log in to the admin site.")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    preferred_units = models.JSONField(
+        default=dict, blank=True, help_text='The units the person last used per measurement: {"height_cm": "ft_in"}.'
+    )
 
     objects = UserManager()
 

@@ -21,3 +21,10 @@ def user_register(*, email: str, password: str, display_name: str = "") -> User:
         # Two sign-ups with the same address at once: the database's unique index decides.
         raise ValidationError({"email": [EMAIL_TAKEN]}) from error
     return user
+
+
+def user_remember_units(*, user: User, units: dict[str, str]) -> None:
+    """Keep the units a person typed their measurements in, to offer them first next time."""
+    if units and units != user.preferred_units:
+        user.preferred_units = units
+        user.save(update_fields=["preferred_units"])

@@ -25,7 +25,7 @@ def _label(key: str, value: str) -> str:
 
 
 def _hours(value: float) -> str:
-    return f"{value:g} hour" + ("" if value == 1 else "s")
+    return QUESTIONS_BY_KEY["sleep_hours"].quantity(value)
 
 
 def _sleep(answers: dict[str, Any]) -> str:
@@ -57,7 +57,7 @@ def _alcohol(answers: dict[str, Any]) -> str:
     drinks = answers["alcohol_drinks_per_day"]
     if drinks == 0:
         return "Not drinking alcohol"
-    return f"Having {drinks} drink{'s' if drinks != 1 else ''} on a drinking day"
+    return f"Having {QUESTIONS_BY_KEY['alcohol_drinks_per_day'].quantity(drinks)} on a drinking day"
 
 
 def _conditions(answers: dict[str, Any]) -> str:

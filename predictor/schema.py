@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from django.utils.translation import ngettext
+
 from predictor.exceptions import AnswersInvalid
 
 SCHEMA_VERSION = "2026.11-1"
@@ -37,6 +39,39 @@ YES_NO = (("yes", "Yes"), ("no", "No"))
 
 
 @dataclass(frozen=True)
+class UnitChoice:
+    """One way to enter a measurement. The answer is always stored in the question's own (metric) unit.
+
+    `parts` are the boxes a person fills in, each with how many canonical units one of it is: feet and inches are
+    two parts of one height.
+    """
+
+    key: str
+    label: str
+    parts: tuple[tuple[str, str, float], ...]  # (part key, its unit shown beside the box, canonical units per one)
+
+    def to_canonical(self, values: Mapping[str, float]) -> float:
+        """The measurement in the question's unit, to 0.1: 180 lb -> 81.6 kg, 5 ft 11 in -> 180.3 cm."""
+        return round(sum(values.get(key, 0) * factor for key, _, factor in self.parts), 1)
+
+    def from_canonical(self, value: float) -> dict[str, float]:
+        """A stored value in this unit's boxes: 180.3 cm -> {"ft": 5, "in": 11}; 81.6 kg -> {"lb": 179.9}."""
+        if len(self.parts) == 1:
+            key, _, factor = self.parts[0]
+            return {key: round(value / factor, 1)}
+        (big, _, big_factor), (small, _, small_factor) = self.parts
+        total_small = round(value / small_factor)
+        per_big = round(big_factor / small_factor)
+        return {big: total_small // per_big, small: total_small % per_big}
+
+
+CENTIMETRES = UnitChoice("cm", "centimetres", (("value", "cm", 1.0),))
+FEET_INCHES = UnitChoice("ft_in", "feet and inches", (("ft", "ft", 30.48), ("in", "in", 2.54)))
+KILOGRAMS = UnitChoice("kg", "kilograms", (("value", "kg", 1.0),))
+POUNDS = UnitChoice("lb", "pounds", (("value", "lb", 0.45359237),))
+
+
+@dataclass(frozen=True)
 class Question:
     key: str
     label: str
@@ -47,10 +82,28 @@ class Question:
     min_value: float | None = None
     max_value: float | None = None
     unit: str = ""
+    # The unit for exactly one, where English changes it ("1 person", "1 drink"); chosen with ngettext.
+    unit_one: str = ""
     optional: bool = True
+    # Money: "$45,000" and "45k" are read as 45000.
+    currency: bool = False
+    # Other ways to enter a measurement; the first is the default shown to a person who has not chosen yet.
+    unit_choices: tuple[UnitChoice, ...] = ()
+
+    def unit_choice(self, key: str) -> UnitChoice | None:
+        return next((choice for choice in self.unit_choices if choice.key == key), None)
 
     def choice_label(self, value: str) -> str:
         return dict(self.choices).get(value, value)
+
+    def quantity(self, value: int | float) -> str:
+        """A number with its unit, singular or plural as the number needs: "1 person", "3 people", "7.5 hours"."""
+        number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0").rstrip(".")
+        if not self.unit:
+            return number
+        count = int(value) if float(value).is_integer() else 2  # fractions take the plural: "1.5 hours"
+        unit = ngettext(self.unit_one or self.unit, self.unit, count) if self.unit_one else self.unit
+        return f"{number} {unit}"
 
 
 QUESTIONS: tuple[Question, ...] = (
@@ -64,6 +117,7 @@ QUESTIONS: tuple[Question, ...] = (
         min_value=18,
         max_value=120,
         unit="years",
+        unit_one="year",
         optional=False,
     ),
     Question(
@@ -112,6 +166,7 @@ QUESTIONS: tuple[Question, ...] = (
         min_value=1,
         max_value=20,
         unit="people",
+        unit_one="person",
     ),
     Question(
         key="annual_household_income",
@@ -125,6 +180,7 @@ QUESTIONS: tuple[Question, ...] = (
         min_value=0,
         max_value=10_000_000,
         unit="USD per year",
+        currency=True,
     ),
     Question(
         key="employment",
@@ -158,6 +214,7 @@ QUESTIONS: tuple[Question, ...] = (
         min_value=0,
         max_value=30,
         unit="drinks",
+        unit_one="drink",
     ),
     Question(
         key="physical_activity",
@@ -183,6 +240,7 @@ QUESTIONS: tuple[Question, ...] = (
         min_value=0,
         max_value=24,
         unit="hours",
+        unit_one="hour",
     ),
     Question(
         key="diet_quality",
@@ -202,6 +260,7 @@ QUESTIONS: tuple[Question, ...] = (
         min_value=0,
         max_value=24,
         unit="hours",
+        unit_one="hour",
     ),
     Question(
         key="sleep_trouble_told_doctor",
@@ -221,6 +280,7 @@ QUESTIONS: tuple[Question, ...] = (
         min_value=100,
         max_value=250,
         unit="cm",
+        unit_choices=(FEET_INCHES, CENTIMETRES),
     ),
     Question(
         key="weight_kg",
@@ -231,6 +291,7 @@ QUESTIONS: tuple[Question, ...] = (
         min_value=25,
         max_value=350,
         unit="kg",
+        unit_choices=(POUNDS, KILOGRAMS),
     ),
     Question(
         key="conditions",
@@ -307,6 +368,40 @@ def _range_message(question: Question) -> str:
     return f"Enter a value from {_format_number(question.min_value)} to {_format_number(question.max_value)}{unit}."
 
 
+# A body-mass index outside this range is almost always a slip (pounds typed as kilograms, inches as centimetres).
+BMI_PLAUSIBLE = (12.0, 80.0)
+# Above this, from kilograms, ask whether the number was pounds when as pounds it would be an ordinary BMI.
+BMI_ASK_IF_POUNDS_ABOVE = 50.0
+BMI_ORDINARY = (15.0, 45.0)
+
+
+def body_size_warning(*, height_cm: float, weight_kg: float, weight_unit: str = "kg") -> str | None:
+    """A question to ask before accepting a height and weight that are probably a slip, or None when they look
+    right. Never a refusal: the person can confirm what they typed."""
+    bmi = weight_kg / (height_cm / 100) ** 2
+    if weight_unit == "kg" and bmi > BMI_ASK_IF_POUNDS_ABOVE:
+        as_pounds = weight_kg * POUNDS.parts[0][2] / (height_cm / 100) ** 2
+        if BMI_ORDINARY[0] <= as_pounds <= BMI_ORDINARY[1]:
+            return (
+                f"With this height, {weight_kg:g} kg gives a body-mass index of {bmi:.0f}, which is very rare. "
+                f"Did you mean {weight_kg:g} pounds? Switch the unit to pounds, or confirm the weight is right."
+            )
+    if weight_unit == "lb" and bmi < BMI_PLAUSIBLE[0]:
+        return (
+            f"With this height, this weight gives a body-mass index of {bmi:.0f}, which is very rare. Did you mean "
+            "kilograms? Switch the unit to kilograms, or confirm the weight is right."
+        )
+    if not BMI_PLAUSIBLE[0] <= bmi <= BMI_PLAUSIBLE[1]:
+        return (
+            f"This height and weight give a body-mass index of {bmi:.0f}, which is very rare. Please check both "
+            "and their units (did you mean pounds?), or confirm they are right."
+        )
+    return None
+
+
+MONEY_MESSAGE = "Enter an amount in US dollars, for example 45000, $45,000 or 45k."
+
+
 def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -316,9 +411,20 @@ def _clean_number(question: Question, value: Any) -> int | float:
         raise ValueError("Enter a number.")
     if isinstance(value, str):
         value = value.strip().replace(",", "")
+        if question.currency:
+            # Decided: a leading "$" and a trailing "k" (thousands) are what people type for money; nothing else
+            # ("45 thousand", "€") is guessed at.
+            value = value.removeprefix("$").strip()
+            if value[-1:] in ("k", "K"):
+                try:
+                    value = float(value[:-1]) * 1000
+                except ValueError:
+                    raise ValueError(MONEY_MESSAGE) from None
     try:
         number = float(value)
     except (TypeError, ValueError):
+        if question.currency:
+            raise ValueError(MONEY_MESSAGE) from None
         raise ValueError("Enter a whole number." if question.kind == "integer" else "Enter a number.") from None
     if not math.isfinite(number):
         raise ValueError("Enter a number.")
@@ -385,6 +491,14 @@ def validate_answers(raw: Mapping[str, Any]) -> dict[str, Any]:
 def question_as_dict(question: Question) -> dict[str, Any]:
     data = asdict(question)
     data["choices"] = [{"value": value, "label": label} for value, label in question.choices]
+    data["unit_choices"] = [
+        {
+            "key": choice.key,
+            "label": choice.label,
+            "parts": [{"key": key, "unit": unit, "factor": factor} for key, unit, factor in choice.parts],
+        }
+        for choice in question.unit_choices
+    ]
     return data
 
 

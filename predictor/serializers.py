@@ -48,6 +48,18 @@ class ChoiceSerializer(serializers.Serializer):
     label = serializers.CharField()
 
 
+class UnitPartSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    unit = serializers.CharField()
+    factor = serializers.FloatField(help_text="The question's own units per one of this part (1 lb = 0.4536 kg).")
+
+
+class UnitChoiceSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    parts = UnitPartSerializer(many=True)
+
+
 class QuestionSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
@@ -58,7 +70,12 @@ class QuestionSerializer(serializers.Serializer):
     min_value = serializers.FloatField(allow_null=True)
     max_value = serializers.FloatField(allow_null=True)
     unit = serializers.CharField(allow_blank=True)
+    unit_one = serializers.CharField(allow_blank=True, help_text='The unit for one ("person"), when it differs.')
     optional = serializers.BooleanField()
+    currency = serializers.BooleanField(help_text='Money: "$45,000" and "45k" are accepted.')
+    unit_choices = UnitChoiceSerializer(
+        many=True, help_text="Units the web form offers; answers are always sent in `unit`, to 0.1."
+    )
 
 
 class SectionSerializer(serializers.Serializer):

@@ -25,6 +25,7 @@ from predictor.schema import (
     SCHEMA_VERSION,
     SECTIONS,
     Question,
+    body_size_warning,
     schema_as_dict,
     validate_answers,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "UnknownModel",
     "active_version",
     "band_choices",
+    "body_size_warning",
     "catalogue_summary",
     "loaded_model_version",
     "model_catalogue",

@@ -2,7 +2,9 @@
 
 The form only collects what was typed. Whether an answer is valid (required, in range, a known choice) is decided
 once, by `predictor.schema.validate_answers` inside `screening_submit`; `add_answer_errors` puts those messages
-back beside their questions.
+back beside their questions. Two things happen here first, both defined by the schema: a measurement typed in
+another unit (feet and inches, pounds) is converted to the question's own unit, and a height and weight that are
+probably a slip are asked about (`body_size_warning`) until the person confirms them.
 """
 
 from __future__ import annotations
@@ -13,11 +15,29 @@ from typing import Any
 from django import forms
 from django.utils.functional import cached_property
 
-from predictor.services import NONE_OF_THESE, QUESTIONS, SECTIONS, Question
+from predictor.services import NONE_OF_THESE, QUESTIONS, SECTIONS, Question, body_size_warning
 
 PREFER_NOT_TO_SAY = "Prefer not to say"
 MODEL_FIELD = "model"
 KEY_FIELD = "submission_key"
+CONFIRM_BODY_SIZE_FIELD = "confirm_body_size"
+UNIT_QUESTIONS = tuple(q for q in QUESTIONS if q.unit_choices)
+
+
+def unit_field(question: Question) -> str:
+    return f"{question.key}__unit"
+
+
+def part_field(question: Question, unit_key: str, part: str) -> str:
+    """The box for one part of a unit; the question's own unit (cm, kg) uses the question's field itself."""
+    return question.key if unit_key == question.unit else f"{question.key}__{unit_key}_{part}"
+
+
+def _plain_number(text: str) -> float | None:
+    try:
+        return float(str(text).strip().replace(",", ""))
+    except ValueError:
+        return None
 
 
 def _number_widget(question: Question) -> forms.TextInput:
@@ -50,7 +70,14 @@ def question_field(question: Question) -> forms.Field:
 class ScreeningForm(forms.Form):
     """Model choice plus one field per question, grouped in the schema's sections."""
 
-    def __init__(self, *args: Any, models: list[dict[str, Any]], available_credits: int, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        models: list[dict[str, Any]],
+        available_credits: int,
+        preferred_units: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.models = models
         self.available_credits = available_credits
@@ -65,6 +92,11 @@ class ScreeningForm(forms.Form):
         # One key per rendered form, sent to screening_submit as its idempotency key: a double click or a
         # resent POST returns the same screening instead of charging twice.
         self.fields[KEY_FIELD] = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+        self._add_unit_fields(preferred_units or {})
+        self.fields[CONFIRM_BODY_SIZE_FIELD] = forms.BooleanField(
+            required=False, label="Yes, this height and weight are right"
+        )
+        self.asks_body_size = False
         self.initial.setdefault(KEY_FIELD, new_submission_key())
         if not self.is_bound and models:
             # Pre-select the cheapest model the person can pay for: gentle on credits, one click to change. An
@@ -74,6 +106,82 @@ class ScreeningForm(forms.Form):
                 self.initial.pop(MODEL_FIELD, None)
             if affordable:
                 self.initial.setdefault(MODEL_FIELD, affordable[0]["key"])
+
+    def _add_unit_fields(self, preferred: dict[str, str]) -> None:
+        for question in UNIT_QUESTIONS:
+            name = unit_field(question)
+            self.fields[name] = forms.ChoiceField(
+                label=f"Unit for: {question.label}",
+                choices=[(choice.key, choice.label) for choice in question.unit_choices],
+                widget=forms.RadioSelect,
+                required=False,
+            )
+            chosen = preferred.get(question.key)
+            if question.unit_choice(chosen or "") is None:
+                chosen = question.unit_choices[0].key
+            self.initial.setdefault(name, chosen)
+            for choice in question.unit_choices:
+                if choice.key == question.unit:
+                    continue
+                for part, unit_label, _ in choice.parts:
+                    self.fields[part_field(question, choice.key, part)] = forms.CharField(
+                        label=f"{question.label} ({unit_label})",
+                        required=False,
+                        max_length=16,
+                        widget=_number_widget(question),
+                    )
+            # An earlier answer ("Check again") shown in the unit the person uses.
+            stored = _plain_number(self.initial.get(question.key, "")) if self.initial.get(question.key) else None
+            unit = question.unit_choice(chosen)
+            if stored is not None and unit is not None and unit.key != question.unit:
+                for part, value in unit.from_canonical(stored).items():
+                    self.initial.setdefault(part_field(question, unit.key, part), f"{value:g}")
+
+    def chosen_units(self) -> dict[str, str]:
+        """Which unit the person used for each measurement, to remember for their next check."""
+        data = getattr(self, "cleaned_data", {})
+        return {q.key: data.get(unit_field(q)) or q.unit for q in UNIT_QUESTIONS}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for question in UNIT_QUESTIONS:
+            # No unit sent (a form posted by a script, an old page): the question's own field holds the answer.
+            unit = question.unit_choice(data.get(unit_field(question)) or question.unit)
+            if unit is None or unit.key == question.unit:
+                continue
+            typed = {part: (data.get(part_field(question, unit.key, part)) or "").strip() for part, _, _ in unit.parts}
+            if not any(typed.values()):
+                data[question.key] = ""
+                continue
+            numbers = {part: _plain_number(text) if text else 0.0 for part, text in typed.items()}
+            if any(number is None or number < 0 for number in numbers.values()):
+                self.add_error(question.key, "Enter numbers only, for example 5 and 9.")
+                continue
+            data[question.key] = f"{unit.to_canonical(numbers):g}"
+        self._ask_about_body_size(data)
+        return data
+
+    def _ask_about_body_size(self, data: dict[str, Any]) -> None:
+        height, weight = _plain_number(data.get("height_cm") or ""), _plain_number(data.get("weight_kg") or "")
+        if not height or not weight or self.has_error("height_cm") or self.has_error("weight_kg"):
+            return
+        weight_unit = "lb" if data.get("weight_kg__unit") == "lb" else "kg"
+        warning = body_size_warning(height_cm=height, weight_kg=weight, weight_unit=weight_unit)
+        if warning and not data.get(CONFIRM_BODY_SIZE_FIELD):
+            self.asks_body_size = True
+            self.add_error("weight_kg", warning)
+
+    def unit_options(self, question: Question) -> list[dict[str, Any]]:
+        """For a measurement question: each unit with its radio button and its boxes."""
+        radios = {radio.data["value"]: radio for radio in self[unit_field(question)]}
+        return [
+            {
+                "choice": choice,
+                "radio": radios[choice.key],
+                "boxes": [(self[part_field(question, choice.key, part)], label) for part, label, _ in choice.parts],
+            }
+            for choice in question.unit_choices
+        ]
 
     @property
     def step_count(self) -> int:
@@ -95,6 +203,10 @@ class ScreeningForm(forms.Form):
 
     @cached_property
     def sections(self) -> list[tuple[str, list[tuple[Question, forms.BoundField]]]]:
+        for question in UNIT_QUESTIONS:
+            # Bound fields are cached per form, so the template finds these on the field it is given.
+            self[question.key].unit_options = self.unit_options(question)
+            self[question.key].confirm = self[CONFIRM_BODY_SIZE_FIELD] if question.key == "weight_kg" else None
         return [
             (title, [(question, self[question.key]) for question in QUESTIONS if question.section == title])
             for title in SECTIONS
@@ -170,8 +282,6 @@ def _answer_text(question: Question, value: Any) -> str:
         return ", ".join(question.choice_label(item) for item in value)
     if question.kind == "choice":
         return question.choice_label(value)
-    unit = f" {question.unit}" if question.unit else ""
     if isinstance(value, int | float):
-        number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0").rstrip(".")
-        return f"{number}{unit}"
-    return f"{value}{unit}"
+        return question.quantity(value)
+    return f"{value} {question.unit}".strip()

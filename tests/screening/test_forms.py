@@ -18,7 +18,16 @@ def make_form(data=None, *, credits=10):
 def test_the_form_has_one_field_per_schema_question_with_its_label_and_help():
     form = make_form()
 
-    assert list(form.fields) == ["model", *(q.key for q in QUESTIONS), "submission_key"]
+    # Then, for height and weight, the unit switch and the boxes of the other units, and the confirm tick.
+    assert list(form.fields)[: len(QUESTIONS) + 2] == ["model", *(q.key for q in QUESTIONS), "submission_key"]
+    assert set(list(form.fields)[len(QUESTIONS) + 2 :]) == {
+        "height_cm__unit",
+        "height_cm__ft_in_ft",
+        "height_cm__ft_in_in",
+        "weight_kg__unit",
+        "weight_kg__lb_value",
+        "confirm_body_size",
+    }
     for question in QUESTIONS:
         assert form.fields[question.key].label == question.label
         assert form.fields[question.key].help_text == question.help_text
@@ -138,3 +147,96 @@ def test_stored_answers_read_in_words():
     )
     assert dict(shown["Sleep"])[schema.QUESTIONS_BY_KEY["sleep_hours"].label] == "6.5 hours"
     assert dict(shown["Health"])[schema.QUESTIONS_BY_KEY["conditions"].label] == "None of these"
+
+
+def bound(answers: dict, **units) -> ScreeningForm:
+    data = {"model": "logistic", "age": "40", "sex": "female", **answers, **units}
+    form = make_form(data)
+    assert form.is_valid(), form.errors
+    return form
+
+
+def test_feet_inches_and_pounds_give_the_same_bmi_as_the_same_body_in_metric():
+    from predictor.features import body_mass_index
+
+    us = bound(
+        {"height_cm__ft_in_ft": "5", "height_cm__ft_in_in": "11", "weight_kg__lb_value": "180"},
+        height_cm__unit="ft_in",
+        weight_kg__unit="lb",
+    ).answers()
+    metric = bound({"height_cm": "180.3", "weight_kg": "81.6"}, height_cm__unit="cm", weight_kg__unit="kg").answers()
+
+    assert (us["height_cm"], us["weight_kg"]) == ("180.3", "81.6")
+    assert body_mass_index(height_cm=float(us["height_cm"]), weight_kg=float(us["weight_kg"])) == body_mass_index(
+        height_cm=float(metric["height_cm"]), weight_kg=float(metric["weight_kg"])
+    )
+
+
+def test_a_bmi_of_68_from_metric_inputs_asks_to_confirm_before_it_is_accepted():
+    answers = {"height_cm": "170", "weight_kg": "196.5"}
+    form = make_form({"model": "logistic", "age": "40", "sex": "female", **answers, "weight_kg__unit": "kg"})
+
+    assert not form.is_valid()
+    assert form.asks_body_size
+    assert "body-mass index of 68" in form.errors["weight_kg"][0]
+    assert "Did you mean 196.5 pounds?" in form.errors["weight_kg"][0]
+
+    confirmed = bound({**answers, "confirm_body_size": "on"}, weight_kg__unit="kg")
+    assert confirmed.answers()["weight_kg"] == "196.5"
+
+
+def test_pounds_typed_as_kilograms_are_asked_about():
+    form = make_form({"model": "logistic", "age": "40", "sex": "female", "height_cm": "180", "weight_kg": "180"})
+
+    assert not form.is_valid()
+    assert "Did you mean 180 pounds?" in form.errors["weight_kg"][0]
+
+
+def test_an_ordinary_body_in_us_units_is_not_asked_about():
+    form = bound(
+        {"height_cm__ft_in_ft": "5", "height_cm__ft_in_in": "4", "weight_kg__lb_value": "140"},
+        height_cm__unit="ft_in",
+        weight_kg__unit="lb",
+    )
+    assert not form.asks_body_size
+
+
+def test_a_form_sent_without_a_unit_is_read_in_the_questions_own_units():
+    answers = bound({"height_cm": "172", "weight_kg": "70"}).answers()
+
+    assert (answers["height_cm"], answers["weight_kg"]) == ("172", "70")
+
+
+def test_empty_boxes_in_another_unit_mean_prefer_not_to_say():
+    answers = bound({}, height_cm__unit="ft_in", weight_kg__unit="lb").answers()
+
+    assert answers["height_cm"] is None
+    assert answers["weight_kg"] is None
+
+
+def test_text_in_a_unit_box_is_an_error_on_its_question():
+    form = make_form(
+        {"model": "logistic", "age": "40", "sex": "female", "height_cm__unit": "ft_in", "height_cm__ft_in_ft": "five"}
+    )
+
+    assert not form.is_valid()
+    assert form.errors["height_cm"] == ["Enter numbers only, for example 5 and 9."]
+
+
+def test_the_preferred_unit_is_chosen_and_an_earlier_answer_shown_in_it():
+    form = ScreeningForm(
+        initial={"height_cm": "180.3", "weight_kg": "81.6"},
+        models=MODELS,
+        available_credits=10,
+        preferred_units={"height_cm": "ft_in", "weight_kg": "kg"},
+    )
+
+    assert form.initial["height_cm__unit"] == "ft_in"
+    assert (form.initial["height_cm__ft_in_ft"], form.initial["height_cm__ft_in_in"]) == ("5", "11")
+    assert form.initial["weight_kg__unit"] == "kg"
+
+
+def test_us_units_are_offered_first_to_someone_who_has_not_chosen():
+    form = make_form()
+
+    assert (form.initial["height_cm__unit"], form.initial["weight_kg__unit"]) == ("ft_in", "lb")

@@ -56,8 +56,23 @@
     tick();
   }
 
+  // A measurement with a unit switch: show only the boxes of the chosen unit. Without JavaScript all show.
+  function unitSwitch(group) {
+    function update() {
+      var checked = group.querySelector(".unit-switch input:checked");
+      group.querySelectorAll("[data-unit]").forEach(function (boxes) {
+        boxes.hidden = !!checked && boxes.getAttribute("data-unit") !== checked.value;
+      });
+    }
+    group.querySelectorAll(".unit-switch input").forEach(function (radio) {
+      radio.addEventListener("change", update);
+    });
+    update();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     focusFirst(document);
+    document.querySelectorAll("[data-units]").forEach(unitSwitch);
     var box = document.querySelector("[data-poll-url]");
     if (box && window.fetch) poll(box);
     var print = document.querySelector("[data-print]");
