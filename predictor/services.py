@@ -29,6 +29,7 @@ from predictor.schema import (
     schema_as_dict,
     validate_answers,
 )
+from predictor.whatifs import what_if_answers, what_if_results
 
 __all__ = [
     "NONE_OF_THESE",
@@ -53,10 +54,13 @@ __all__ = [
     "model_name",
     "predict",
     "predict_many",
+    "predict_with_what_ifs",
     "price",
     "prices",
     "schema_as_dict",
     "validate_answers",
+    "what_if_answers",
+    "what_if_results",
 ]
 
 HEADLINE_METRICS = ("roc_auc", "pr_auc", "brier", "calibration_slope")
@@ -125,6 +129,14 @@ def predict_many(model_key: str, answers_list: Sequence[dict[str, Any]], *, expl
 def predict(model_key: str, answers: dict[str, Any]) -> Prediction:
     """Score one person's cleaned answers: probability, band, the factors behind it and the model version."""
     return predict_many(model_key, [answers])[0]
+
+
+def predict_with_what_ifs(model_key: str, answers: dict[str, Any]) -> tuple[Prediction, list[dict[str, Any]]]:
+    """The person's prediction and its what-ifs (`predictor.whatifs`), scored together as rows of one vectorised
+    call of the same model: the what-ifs cost no extra model call, and each is the model's own output."""
+    what_ifs = what_if_answers(answers)
+    predictions = predict_many(model_key, [answers, *(w.answers for w in what_ifs)])
+    return predictions[0], what_if_results(what_ifs, predictions[1:])
 
 
 def explain_margins(model_key: str, answers_list: Sequence[dict[str, Any]]) -> dict[str, np.ndarray]:

@@ -28,6 +28,12 @@ class Screening(ExportModelOperationsMixin("screening"), models.Model):
     probability = models.FloatField(null=True, blank=True)
     risk_band = models.CharField(max_length=16, choices=band_choices, blank=True)
     factors = models.JSONField(default=list, blank=True)
+    what_ifs = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The same model's estimate with one modifiable answer moved to a healthier value "
+        "(predictor.whatifs), scored with the result.",
+    )
     model_version = models.CharField(max_length=64, blank=True)
     base_rate = models.FloatField(null=True, blank=True)
     cost = models.PositiveIntegerField()

@@ -7,6 +7,7 @@ a worker killed mid-task or a sweep racing a worker never scores twice, charges 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -42,6 +43,8 @@ from predictor.services import (
     predict_many,
     price,
     validate_answers,
+    what_if_answers,
+    what_if_results,
 )
 from screening import metrics, waiting
 from screening.exceptions import AnswersRejected, IdempotencyConflict, ModelNotOffered, NotRetryable
@@ -185,20 +188,34 @@ class Scored:
     screening: Screening
     prediction: Prediction | None = None
     failure: str = ""  # the reason, when it could not be scored
+    what_ifs: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 def _score_group(model_key: str, screenings: list[Screening]) -> list[Scored]:
     """One vectorised call for screenings of one model; if it fails, one call each, so a bad one fails alone."""
+    # Each screening's what-ifs (predictor.whatifs) are more rows of the same call: no extra model call.
+    rows: list[dict[str, Any]] = []
+    spans = []
+    for screening in screenings:
+        alternatives = what_if_answers(screening.answers)
+        spans.append((len(rows), alternatives))
+        rows.append(screening.answers)
+        rows.extend(alternative.answers for alternative in alternatives)
     try:
-        predictions = predict_many(model_key, [screening.answers for screening in screenings])
+        predictions = predict_many(model_key, rows)
     except (SoftTimeLimitExceeded, *TRANSIENT_DATABASE_ERRORS):
         raise
     except Exception:
         return [_score_one(screening) for screening in screenings]
-    return [
-        Scored(screening, prediction) if math.isfinite(prediction.probability) else _score_one(screening)
-        for screening, prediction in zip(screenings, predictions, strict=True)
-    ]
+    scored = []
+    for screening, (start, alternatives) in zip(screenings, spans, strict=True):
+        prediction = predictions[start]
+        if not math.isfinite(prediction.probability):
+            scored.append(_score_one(screening))
+            continue
+        what_ifs = what_if_results(alternatives, predictions[start + 1 : start + 1 + len(alternatives)])
+        scored.append(Scored(screening, prediction, what_ifs=what_ifs))
+    return scored
 
 
 def _score_one(screening: Screening) -> Scored:
@@ -216,7 +233,18 @@ def _score_one(screening: Screening) -> Scored:
             extra={"screening_id": str(screening.id), "error_type": type(error).__name__},
         )
         return Scored(screening, failure="scoring_error")
-    return Scored(screening, prediction)
+    return Scored(screening, prediction, what_ifs=_what_ifs_alone(screening))
+
+
+def _what_ifs_alone(screening: Screening) -> list[dict[str, Any]]:
+    """The fallback path's what-ifs, one call each; without them if any fails (the result itself stands)."""
+    alternatives = what_if_answers(screening.answers)
+    try:
+        return what_if_results(alternatives, [predict(screening.model_key, a.answers) for a in alternatives])
+    except (SoftTimeLimitExceeded, *TRANSIENT_DATABASE_ERRORS):
+        raise
+    except Exception:
+        return []
 
 
 def screening_score(*, screening_id: uuid.UUID | str, batch_size: int | None = None) -> Screening | None:
@@ -276,7 +304,7 @@ def _screening_score_claimed(claimed: list[Screening]) -> list[Screening]:
 
 def _screening_complete_one(item: Scored) -> list[Screening]:
     try:
-        done = _screening_complete(screening=item.screening, prediction=item.prediction)
+        done = _screening_complete(screening=item.screening, prediction=item.prediction, what_ifs=item.what_ifs)
     except (IntegrityError, DataError, BillingError) as error:
         # The database refused the result (a constraint): not transient, so fail and refund instead of retrying.
         logger.warning(
@@ -288,11 +316,12 @@ def _screening_complete_one(item: Scored) -> list[Screening]:
     return [done] if done else []
 
 
-def _result_fields(prediction: Prediction, finished_at) -> dict[str, Any]:
+def _result_fields(prediction: Prediction, finished_at, what_ifs: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "probability": prediction.probability,
         "risk_band": prediction.risk_band,
         "factors": prediction.factors,
+        "what_ifs": what_ifs,
         "model_version": prediction.model_version,
         "base_rate": prediction.base_rate,
         "finished_at": finished_at,
@@ -321,12 +350,15 @@ def _screening_complete_many(items: list[Scored]) -> list[Screening]:
         if screening_id not in still_running:
             continue
         screening = item.screening
-        for field, value in {**_result_fields(item.prediction, finished_at), "status": Status.DONE}.items():
+        for field, value in {
+            **_result_fields(item.prediction, finished_at, item.what_ifs),
+            "status": Status.DONE,
+        }.items():
             setattr(screening, field, value)
         done.append(screening)
     if not done:
         return []
-    fields = [*_result_fields(items[0].prediction, finished_at), "status"]
+    fields = [*_result_fields(items[0].prediction, finished_at, []), "status"]
     if len(done) == 1:
         # The usual case at low load; a plain UPDATE costs far less to build than bulk_update's CASE per field.
         Screening.objects.filter(id=done[0].id).update(**{field: getattr(done[0], field) for field in fields})
@@ -352,11 +384,11 @@ def _observe_done(screenings: list[Screening]) -> None:
 
 
 @transaction.atomic
-def _screening_complete(*, screening: Screening, prediction) -> Screening | None:
+def _screening_complete(*, screening: Screening, prediction, what_ifs: list[dict[str, Any]]) -> Screening | None:
     # A conditional UPDATE is the lock: if the sweep failed this screening meanwhile, it matches no row and the
     # result is dropped (its credits were already released). It locks the screening row only, never the owner's,
     # so it cannot deadlock with a submission checking its owner foreign key at commit.
-    result = _result_fields(prediction, timezone.now())
+    result = _result_fields(prediction, timezone.now(), what_ifs)
     if Screening.objects.filter(id=screening.id, status=Status.RUNNING).update(status=Status.DONE, **result) != 1:
         return None
     for field, value in {**result, "status": Status.DONE}.items():

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 
+from accounts.services import user_remember_units
 from billing.exceptions import InsufficientCredits
 from billing.models import LedgerEntry
 from billing.selectors import allowance_next, wallet_balance
@@ -26,6 +27,7 @@ from predictor.services import PredictorError, model_catalogue
 from screening.exceptions import AnswersRejected, IdempotencyConflict, ModelNotOffered
 from screening.forms import MODEL_FIELD, ScreeningForm, answers_for_display, initial_from
 from screening.models import Screening
+from screening.results import result_pictures, what_if_rows
 from screening.selectors import screening_get, screening_get_awaited, screening_list
 from screening.services import screening_submit
 from symptoms.instruments import INSTRUMENTS
@@ -51,7 +53,13 @@ def new(request: HttpRequest) -> HttpResponse:
         logger.exception("model catalogue unavailable")
         context = {"help_resources": HelpResource.objects.for_display()}
         return render(request, "screening/unavailable.html", context, status=503)
-    form = ScreeningForm(request.POST or None, initial=initial, models=models, available_credits=balance["available"])
+    form = ScreeningForm(
+        request.POST or None,
+        initial=initial,
+        models=models,
+        available_credits=balance["available"],
+        preferred_units=request.user.preferred_units,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             submission = screening_submit(
@@ -73,8 +81,11 @@ def new(request: HttpRequest) -> HttpResponse:
             else:
                 form.add_error(MODEL_FIELD, f"{error.message} Your next free credits arrive on the date shown above.")
         else:
+            user_remember_units(user=request.user, units=form.chosen_units())
             if submission.created:
-                messages.success(request, "Thank you. Your answers are in and your estimate is being worked out.")
+                # The result block says whether the estimate is still being worked out; a flash saying so would
+                # stay above the finished result.
+                messages.success(request, "Thank you. Your answers are in.")
             else:
                 messages.info(
                     request, "You had already sent these answers, so here is that check. Nothing more was charged."
@@ -179,6 +190,8 @@ def _result_context(screening: Screening) -> dict[str, Any]:
         "poll_url": reverse("screening:status", args=[screening.id]) if not screening.is_finished else "",
         # Shown beside a finished estimate only, so a poll while the model works reads nothing more.
         "symptoms": symptom_invitation(user=screening.owner) if screening.status == Screening.Status.DONE else None,
+        "pictures": result_pictures(probability=probability, base_rate=base_rate),
+        "what_ifs": what_if_rows(what_ifs=screening.what_ifs, probability=probability),
     }
 
 
