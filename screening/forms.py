@@ -24,6 +24,21 @@ CONFIRM_BODY_SIZE_FIELD = "confirm_body_size"
 UNIT_QUESTIONS = tuple(q for q in QUESTIONS if q.unit_choices)
 
 
+# The model choice in plain words; the technical description stays on the model card.
+PLAIN_MODEL_DESCRIPTIONS = {
+    "logistic": "The simplest model: each answer moves the estimate up or down by a fixed amount.",
+    "forest": "Many simple yes/no rules voting together, so it can notice answers that matter in combination.",
+    "xgboost": "Simple rules built one after another, each correcting the mistakes of the ones before.",
+    "ensemble": "The average of the other three models.",
+}
+
+
+def ranks_in_100(roc_auc: float | None) -> int | None:
+    """ROC-AUC in words: how many times in 100 the model ranks a person who screened positive above one who did
+    not, on people it never saw."""
+    return None if roc_auc is None else round(roc_auc * 100)
+
+
 def unit_field(question: Question) -> str:
     return f"{question.key}__unit"
 
@@ -198,8 +213,21 @@ class ScreeningForm(forms.Form):
         options = []
         for radio in self[MODEL_FIELD]:
             model = by_key[radio.data["value"]]
-            options.append({**model, "radio": radio, "affordable": model["cost"] <= self.available_credits})
+            options.append(
+                {
+                    **model,
+                    "radio": radio,
+                    "affordable": model["cost"] <= self.available_credits,
+                    "plain": PLAIN_MODEL_DESCRIPTIONS.get(model["key"], model.get("description", "")),
+                    "ranks_in_100": ranks_in_100(model.get("metrics", {}).get("roc_auc")),
+                }
+            )
         return options
+
+    def models_equally_accurate(self) -> bool:
+        """True when every model ranks people within 1 in 100 of the others: then price is the only difference."""
+        ranks = [ranks_in_100(m.get("metrics", {}).get("roc_auc")) for m in self.models]
+        return None not in ranks and bool(ranks) and max(ranks) - min(ranks) <= 1
 
     @cached_property
     def sections(self) -> list[tuple[str, list[tuple[Question, forms.BoundField]]]]:

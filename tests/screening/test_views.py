@@ -366,3 +366,94 @@ def test_check_again_does_not_preselect_a_model_the_person_can_no_longer_afford(
 
     assert form.initial["model"] == "logistic"
     assert form.initial["age"] == "34"
+
+
+def test_us_units_are_stored_in_metric_and_remembered_for_the_next_check(member_client, member, answers):
+    from screening.models import Screening
+
+    data = form_data({k: v for k, v in answers.items() if k not in ("height_cm", "weight_kg")})
+    data.update(
+        {
+            "height_cm__unit": "ft_in",
+            "height_cm__ft_in_ft": "5",
+            "height_cm__ft_in_in": "11",
+            "weight_kg__unit": "lb",
+            "weight_kg__lb_value": "180",
+        }
+    )
+
+    response = member_client.post(reverse("screening:new"), data)
+
+    assert response.status_code == 302
+    screening = Screening.objects.get(owner=member)
+    assert (screening.answers["height_cm"], screening.answers["weight_kg"]) == (180.3, 81.6)
+    member.refresh_from_db()
+    assert member.preferred_units == {"height_cm": "ft_in", "weight_kg": "lb"}
+    assert member_client.get(reverse("screening:new")).context["form"].initial["weight_kg__unit"] == "lb"
+
+
+def test_metric_chosen_once_is_offered_first_next_time(member_client, member, answers):
+    data = {**form_data(answers), "height_cm__unit": "cm", "weight_kg__unit": "kg"}
+
+    member_client.post(reverse("screening:new"), data)
+
+    form = member_client.get(reverse("screening:new")).context["form"]
+    assert (form.initial["height_cm__unit"], form.initial["weight_kg__unit"]) == ("cm", "kg")
+
+
+def test_the_flash_after_sending_never_says_the_estimate_is_still_being_worked_out(member_client, answers):
+    response = member_client.post(reverse("screening:new"), form_data(answers), follow=True)
+
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == ["Thank you. Your answers are in."]
+
+
+def test_a_result_shows_counts_in_100_as_icon_arrays_with_a_text_alternative(
+    member_client, member, answers, django_capture_on_commit_callbacks
+):
+    from screening.models import Screening
+
+    with django_capture_on_commit_callbacks(execute=True):
+        member_client.post(reverse("screening:new"), form_data(answers, model="ensemble"))
+    screening = Screening.objects.get(owner=member)
+    assert screening.status == "done"
+
+    page = member_client.get(reverse("screening:detail", args=[screening.id])).content.decode()
+
+    count, base = round(screening.probability * 100), round(screening.base_rate * 100)
+    assert page.count('class="person filled"') == count + base
+    assert page.count('class="person"') + page.count('class="person filled"') == 200
+    assert 'role="img" aria-labelledby="ia-estimate-title ia-estimate-desc"' in page
+    assert f"{count} in 100 people like you would screen positive: {count} of 100 figures are filled." in page
+    assert f"about <strong>{count}</strong> would screen positive; among all adults in the survey, about {base}" in page
+
+
+def test_a_result_shows_its_stored_what_ifs_with_the_association_note(
+    member_client, member, answers, django_capture_on_commit_callbacks
+):
+    from predictor.whatifs import MODIFIABLE
+    from screening.models import Screening
+
+    unhealthy = {**answers, "smoking": "current", "sleep_hours": 5, "physical_activity": "none"}
+    with django_capture_on_commit_callbacks(execute=True):
+        member_client.post(reverse("screening:new"), form_data(unhealthy, model="logistic"))
+    screening = Screening.objects.get(owner=member)
+
+    page = " ".join(member_client.get(reverse("screening:detail", args=[screening.id])).content.decode().split())
+
+    keys = [w["key"] for w in screening.what_ifs]
+    assert {"smoking", "sleep_hours", "physical_activity"} <= set(keys) <= set(MODIFIABLE)
+    smoking = next(w for w in screening.what_ifs if w["key"] == "smoking")
+    in_100 = round(smoking["probability"] * 100)
+    assert f"People with your answers but who have stopped smoking had an estimated {in_100} in 100." in page
+    assert "This is an association, not a promise." in page
+
+
+def test_the_model_choice_is_in_plain_words_with_comparable_accuracy_and_no_jargon(member_client):
+    page = " ".join(member_client.get(reverse("screening:new")).content.decode().split())
+
+    for jargon in ("log-odds", "Platt", "SHAP", "ROC-AUC", "soft vote"):
+        assert jargon not in page
+    assert "The simplest model: each answer moves the estimate up or down by a fixed amount." in page
+    assert "it put someone who screened positive above someone who did not 83 times in 100." in page
+    assert "All 4 models are about equally accurate, so the cheapest you can afford is chosen for you" in page
