@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from billing.selectors import wallet_audit
 
@@ -16,4 +17,9 @@ class Command(BaseCommand):
                 f"{row['user__email']}: wallet available={row['available']} held={row['held']}, "
                 f"ledger available={row['ledger_available'] or 0} held={row['ledger_held'] or 0}"
             )
-        raise CommandError(f"{len(mismatches)} wallet(s) disagree with their ledger.")
+        raise CommandError(
+            ngettext(
+                "%(n)d wallet disagrees with its ledger.", "%(n)d wallets disagree with their ledger.", len(mismatches)
+            )
+            % {"n": len(mismatches)}
+        )
