@@ -86,6 +86,7 @@ def _screening_export(screening: Screening) -> dict[str, Any]:
             "probability": screening.probability,
             "risk_band": screening.risk_band,
             "factors": screening.factors,
+            "what_ifs": screening.what_ifs,
             "model_version": screening.model_version,
             "base_rate": screening.base_rate,
         }

@@ -25,6 +25,11 @@ class ResultSerializer(serializers.Serializer):
     probability = serializers.FloatField()
     risk_band = serializers.CharField()
     factors = serializers.ListField(child=serializers.DictField())
+    what_ifs = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="The same model's estimate with one modifiable answer moved to a healthier value: key, instead "
+        "(the change in words), changed (the new answer), probability. An association, not a promise.",
+    )
     model_version = serializers.CharField()
     base_rate = serializers.FloatField()
 

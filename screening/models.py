@@ -58,7 +58,7 @@ class Screening(ExportModelOperationsMixin("screening"), models.Model):
     )
 
     # What only the owner and staff with the "view_health_data" permission may read (see screening.admin).
-    HEALTH_DATA_FIELDS = ("answers", "probability", "risk_band", "factors", "base_rate")
+    HEALTH_DATA_FIELDS = ("answers", "probability", "risk_band", "factors", "what_ifs", "base_rate")
 
     class Meta:
         ordering = ["-created_at"]
