@@ -2,10 +2,11 @@
 
 import pytest
 
-from predictor.registry import MODEL_KEYS, predict
-from predictor.schema import QUESTIONS, validate_answers
-from predictor.whatifs import MODIFIABLE, predict_with_what_ifs, what_if_answers
+from predictor.services import QUESTIONS, model_keys, predict, predict_with_what_ifs, validate_answers
+from predictor.whatifs import MODIFIABLE, what_if_answers
 from tests.predictor.conftest import FULL_ANSWERS
+
+MODEL_KEYS = model_keys()
 
 NEVER_VARIED = {
     "age",

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('screening', '0002_health_data_permission'),
+        ('screening', '0003_model_choices_from_catalogue'),
     ]
 
     operations = [
