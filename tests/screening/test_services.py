@@ -317,3 +317,24 @@ def test_one_screening_that_cannot_be_swept_does_not_stop_the_others(member, ans
     second.refresh_from_db()
     assert counts == {"requeued": 0, "failed": 1}
     assert second.status == Status.FAILED
+
+
+def test_a_batch_stores_each_screenings_what_ifs_as_the_models_own_predictions(member, outsider, answers):
+    from predictor.services import predict
+    from predictor.whatifs import MODIFIABLE, what_if_answers
+
+    habits = {"smoking": "current", "sleep_hours": 5, "physical_activity": "none", "sitting_hours": 11}
+    first = screening_submit(user=member, model_key="forest", answers={**answers, **habits}).screening
+    second = screening_submit(user=outsider, model_key="forest", answers=answers).screening
+
+    services.screening_score(screening_id=first.id, batch_size=10)  # scores both in one call
+
+    for screening in (first, second):
+        screening.refresh_from_db()
+        assert screening.status == Status.DONE
+        expected = what_if_answers(screening.answers)
+        assert [w["key"] for w in screening.what_ifs] == [w.key for w in expected]
+        assert {w["key"] for w in screening.what_ifs} <= set(MODIFIABLE)
+        for stored, what_if in zip(screening.what_ifs, expected, strict=True):
+            assert stored["probability"] == pytest.approx(predict("forest", what_if.answers).probability, abs=1e-12)
+    assert {"smoking", "sleep_hours", "physical_activity", "sitting_hours"} <= {w["key"] for w in first.what_ifs}
