@@ -237,10 +237,13 @@ def _score_one(screening: Screening) -> Scored:
 
 
 def _what_ifs_alone(screening: Screening) -> list[dict[str, Any]]:
-    """The fallback path's what-ifs, one call each; without them if any fails (the result itself stands)."""
+    """The fallback path's what-ifs, in one vectorised call; without them if it fails (the result itself stands)."""
     alternatives = what_if_answers(screening.answers)
+    if not alternatives:
+        return []
     try:
-        return what_if_results(alternatives, [predict(screening.model_key, a.answers) for a in alternatives])
+        predictions = predict_many(screening.model_key, [a.answers for a in alternatives], explain=False)
+        return what_if_results(alternatives, predictions)
     except (SoftTimeLimitExceeded, *TRANSIENT_DATABASE_ERRORS):
         raise
     except Exception:
@@ -384,11 +387,13 @@ def _observe_done(screenings: list[Screening]) -> None:
 
 
 @transaction.atomic
-def _screening_complete(*, screening: Screening, prediction, what_ifs: list[dict[str, Any]]) -> Screening | None:
+def _screening_complete(
+    *, screening: Screening, prediction, what_ifs: list[dict[str, Any]] | None = None
+) -> Screening | None:
     # A conditional UPDATE is the lock: if the sweep failed this screening meanwhile, it matches no row and the
     # result is dropped (its credits were already released). It locks the screening row only, never the owner's,
     # so it cannot deadlock with a submission checking its owner foreign key at commit.
-    result = _result_fields(prediction, timezone.now(), what_ifs)
+    result = _result_fields(prediction, timezone.now(), what_ifs or [])
     if Screening.objects.filter(id=screening.id, status=Status.RUNNING).update(status=Status.DONE, **result) != 1:
         return None
     for field, value in {**result, "status": Status.DONE}.items():
