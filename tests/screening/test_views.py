@@ -347,6 +347,7 @@ def test_at_zero_credits_a_banner_at_the_top_says_when_the_allowance_comes_and_w
         "later today" in page and response.context["allowance_today"]
     )
     assert "Always free, whatever your credits:" in page
+    assert 'href="/symptoms/">symptom checks (PHQ-9 and GAD-7)</a>' in page
     assert 'href="/#help"' in page
 
 
