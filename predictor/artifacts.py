@@ -27,6 +27,8 @@ from predictor.exceptions import ArtifactError
 ACTIVE_FILE = "ACTIVE"
 MANIFEST_FILE = "manifest.json"
 SCORING_FILE = "scoring.json"
+# The answer model that marginalises skipped questions (NumPy arrays, loaded without pickle).
+ANSWER_MODEL_FILE = "answer_model.npz"
 
 
 def artifacts_dir() -> Path:

@@ -106,11 +106,16 @@ LIMITATIONS = (
     "answer (for example sleep) would not necessarily change a person's risk.",
     "Several questions were not asked in every survey cycle (diet quality before 2011, chronic conditions and "
     "employment in 2005-2006, general health and mental-health visits in 2009-2010); the models learned to "
-    "handle those answers missing, which is also how they treat 'prefer not to say'.",
+    "handle those answers missing. 'Prefer not to say' is not treated that way: it is marginalised (see "
+    "'Skipped answers' on the model card).",
     "Sleep hours were asked differently before and after 2015; income is turned into an income-to-poverty ratio "
     "with today's HHS poverty guidelines, while the survey used the guideline of its own year.",
-    "Unweighted: metrics describe the survey sample, not the US adult population. Prevalence after 2020 is "
-    "higher (about 13 % in 2021-2023), so estimates may run low for people answering today.",
+    "The headline table is unweighted (the survey sample); the survey-weighted tables (NHANES exam weights) "
+    "describe the US adult population of 2017-2018.",
+    "Estimates are moved to today's published prevalence by a prior shift. That is an assumption: that what "
+    "changed since 2017-2018 is how many people screen positive, not how answers relate to screening positive "
+    "among them. The published 13.1 % counts people age 12 and older; adolescents have the highest prevalence, "
+    "so for adults alone the true figure is likely somewhat lower and the shifted estimates somewhat high.",
 )
 
 

@@ -135,6 +135,20 @@ def _answered(group: str, answers: dict[str, Any]) -> bool:
     return all(answers.get(key) is not None for key in GROUP_QUESTIONS[group])
 
 
+def skipped_notes(skipped: np.ndarray) -> list[dict[str, Any]]:
+    """One sentence per question left unanswered: it was averaged over, so it did not move the estimate."""
+    return [
+        {
+            "key": group,
+            "questions": list(GROUP_QUESTIONS[group]),
+            "text": f"You left the question about {TOPICS[group]} unanswered. The estimate averages over the "
+            "answers that people like you gave, so leaving it out neither raised nor lowered your estimate.",
+        }
+        for index, group in enumerate(FACTOR_GROUPS)
+        if skipped[index]
+    ]
+
+
 def factor_text(group: str, answers: dict[str, Any], *, raises: bool) -> str:
     verb = "raised" if raises else "lowered"
     if _answered(group, answers):

@@ -13,17 +13,19 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import joblib
+import numpy as np
 import xgboost as xgb
 
 from predictor import catalogue
-from predictor.artifacts import SCORING_FILE, active_version, artifacts_dir, verified_manifest
+from predictor.artifacts import ANSWER_MODEL_FILE, SCORING_FILE, active_version, artifacts_dir, verified_manifest
 from predictor.exceptions import ArtifactError
 from predictor.features import answers_to_frame
+from predictor.imputation import AnswerModel, SpreadModel
 from predictor.schema import QUESTIONS, SCHEMA_VERSION
 from predictor.scorers import LogisticScorer, Scorer, build_scorers
 
@@ -37,9 +39,15 @@ class LoadedVersion:
     manifest: dict[str, Any]
     scoring: dict[str, Any]
     scorers: dict[str, Scorer]
+    # Absent from versions trained before skipped answers were marginalised: they pass blanks to the models.
+    answer_model: AnswerModel | None = None
+    spread: dict[str, SpreadModel] = field(default_factory=dict)
 
     def thresholds(self, model_key: str) -> dict[str, float]:
         return self.scoring["thresholds"][model_key]
+
+    def shift(self, model_key: str) -> float:
+        return float(self.scoring.get("prior_shift", {}).get(model_key, 0.0))
 
 
 def load_version(*, directory: Path) -> LoadedVersion:
@@ -66,6 +74,7 @@ def load_version(*, directory: Path) -> LoadedVersion:
                 f"Model version {directory.name!r}: the fast transform of {key!r} disagrees with its "
                 "scikit-learn Pipeline (a library change?); retrain the version."
             )
+    answer_model, spread = _answer_model(directory, manifest, scoring)
     logger.info("predictor: loaded model version %s", manifest["version"])
     return LoadedVersion(
         version=manifest["version"],
@@ -73,6 +82,8 @@ def load_version(*, directory: Path) -> LoadedVersion:
         manifest=manifest,
         scoring=scoring,
         scorers=scorers,
+        answer_model=answer_model,
+        spread=spread,
     )
 
 
@@ -87,6 +98,23 @@ def _load_model(path: Path, kind: str) -> Any:
     if hasattr(model, "n_jobs"):
         model.n_jobs = 1
     return model
+
+
+def _answer_model(
+    directory: Path, manifest: dict[str, Any], scoring: dict[str, Any]
+) -> tuple[AnswerModel | None, dict[str, SpreadModel]]:
+    """The answer model (arrays without pickles) and the refit-spread models, if the version has them."""
+    if "answer_model" not in scoring:
+        return None, {}
+    if ANSWER_MODEL_FILE not in manifest["files"]:
+        raise ArtifactError(f"Model version {directory.name!r}: {ANSWER_MODEL_FILE} not listed in the manifest.")
+    with np.load(directory / ANSWER_MODEL_FILE, allow_pickle=False) as arrays:
+        answer_model = AnswerModel.from_parts(scoring["answer_model"], {key: arrays[key] for key in arrays.files})
+    spread = {
+        key: SpreadModel(intercept=float(values["intercept"]), coef=np.asarray(values["coef"], dtype=np.float64))
+        for key, values in scoring.get("interval", {}).get("spread", {}).items()
+    }
+    return answer_model, spread
 
 
 def _probe_answers() -> list[dict[str, Any]]:

@@ -11,14 +11,17 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 
 from predictor import catalogue
 from predictor.artifacts import active_version
 from predictor.catalogue import RISK_BANDS, band_choices, model_choices, model_keys, price, prices
 from predictor.exceptions import AnswersInvalid, ArtifactError, PredictorError, UnknownModel
 from predictor.explanations import factors as word_factors
+from predictor.explanations import skipped_notes
 from predictor.features import answers_to_columns
-from predictor.registry import loaded_version
+from predictor.imputation import Estimate, estimate
+from predictor.registry import LoadedVersion, loaded_version
 from predictor.schema import (
     NONE_OF_THESE,
     QUESTIONS,
@@ -29,6 +32,7 @@ from predictor.schema import (
     schema_as_dict,
     validate_answers,
 )
+from predictor.scorers import LogisticScorer
 from predictor.whatifs import what_if_answers, what_if_results
 
 __all__ = [
@@ -75,6 +79,12 @@ class Prediction:
     base_rate: float
     model_key: str = ""
     thresholds: dict[str, float] = field(default_factory=dict)
+    # The range around the estimate (see docs/predictor.md); None for a version trained without one.
+    interval_low: float | None = None
+    interval_high: float | None = None
+    interval_level: float | None = None
+    # Questions left unanswered, each with a sentence saying it did not move the estimate.
+    skipped: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -108,22 +118,51 @@ def predict_many(model_key: str, answers_list: Sequence[dict[str, Any]], *, expl
     version = loaded_version()
     if not answers_list:
         return []
-    scored = version.scorers[model_key].score(answers_to_columns(answers_list), explain=explain)
-    probabilities = scored.probability
+    result = _estimate(version, model_key, answers_list, explain=explain)
+    probabilities = result.probability
     thresholds = version.thresholds(model_key)
     base_rate = float(version.scoring["base_rate"])
+    low, high, level = _interval(version, result)
     return [
         Prediction(
             probability=float(probabilities[i]),
             risk_band=_risk_band(float(probabilities[i]), thresholds),
-            factors=word_factors(answers, scored.contributions[i]) if scored.contributions is not None else [],
+            factors=word_factors(answers, result.contributions[i]) if result.contributions is not None else [],
             model_version=version.version,
             base_rate=base_rate,
             model_key=model_key,
             thresholds=dict(thresholds),
+            interval_low=None if low is None else float(low[i]),
+            interval_high=None if high is None else float(high[i]),
+            interval_level=level,
+            skipped=skipped_notes(result.skipped_groups[i]) if version.answer_model is not None else [],
         )
         for i, answers in enumerate(answers_list)
     ]
+
+
+def _estimate(
+    version: LoadedVersion, model_key: str, answers_list: Sequence[dict[str, Any]], *, explain: bool
+) -> Estimate:
+    """The estimate for today: skipped answers marginalised, the prior shift applied, the refit variance."""
+    logistic = version.scorers.get("logistic")
+    return estimate(
+        version.scorers[model_key],
+        answers_to_columns(answers_list),
+        answer_model=version.answer_model,
+        shift=version.shift(model_key),
+        explain=explain,
+        spread=version.spread.get(model_key),
+        transform=logistic.linear if isinstance(logistic, LogisticScorer) else None,
+    )
+
+
+def _interval(version: LoadedVersion, result: Estimate) -> tuple[np.ndarray | None, np.ndarray | None, float | None]:
+    if result.variance is None:
+        return None, None, None
+    interval = version.scoring["interval"]
+    half = float(interval["z"]) * np.sqrt(result.variance)
+    return expit(result.margin - half), expit(result.margin + half), float(interval["level"])
 
 
 def predict(model_key: str, answers: dict[str, Any]) -> Prediction:
@@ -142,8 +181,8 @@ def predict_with_what_ifs(model_key: str, answers: dict[str, Any]) -> tuple[Pred
 def explain_margins(model_key: str, answers_list: Sequence[dict[str, Any]]) -> dict[str, np.ndarray]:
     """The raw decomposition (base, per-question contributions, margin) behind `predict_many`, for audits/tests."""
     _known(model_key)
-    scored = loaded_version().scorers[model_key].score(answers_to_columns(answers_list))
-    return {"base": scored.base, "contributions": scored.contributions, "margin": scored.margin}
+    result = _estimate(loaded_version(), model_key, answers_list, explain=True)
+    return {"base": result.base, "contributions": result.contributions, "margin": result.margin}
 
 
 def model_catalogue() -> list[dict[str, Any]]:

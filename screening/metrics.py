@@ -20,6 +20,14 @@ QUEUE_WAIT_SECONDS = Histogram(
 END_TO_END_SECONDS = Histogram(
     "mhc_screening_end_to_end_seconds", "Submitted to done", ["model"], buckets=LATENCY_BUCKETS
 )
+# Calibration watch: the estimates given, in buckets, to compare their mean (sum / count over a window) and the
+# share of results per band (COMPLETED) with the prevalence the models are calibrated to (mhc_model_base_rate).
+ESTIMATE = Histogram(
+    "mhc_screening_estimate",
+    "Estimated probability of a positive screen, per completed screening",
+    ["model"],
+    buckets=(0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0),
+)
 # Drift watch: how the population answering changes. Buckets only; no per-person value leaves the process.
 ANSWER_AGE = Histogram(
     "mhc_answer_age_years", "Age given in submitted screenings", buckets=(18, 25, 35, 45, 55, 65, 75, 120)
@@ -36,6 +44,7 @@ ANSWER_MISSING = Counter("mhc_answer_missing_total", "Optional questions left un
 for _model in model_keys():
     SUBMITTED.labels(model=_model)
     REQUEUED.labels(model=_model)
+    ESTIMATE.labels(model=_model)
     for _band, _label in RISK_BANDS:
         COMPLETED.labels(model=_model, band=_band)
     for _reason in FAILURE_REASONS:

@@ -1,7 +1,8 @@
 """Build the training table from the NHANES public-use files (read in place, never copied).
 
 One row per adult (18+) with a complete PHQ-9; columns are the model features of `predictor.features`, plus
-`cycle`, `seqn`, `phq9_total` and the outcome `depressed` (PHQ-9 total >= 10).
+`cycle`, `seqn`, `phq9_total`, the outcome `depressed` (PHQ-9 total >= 10) and the survey design columns
+`exam_weight`, `stratum`, `psu` and `race_ethnicity` (validation only).
 
 Mapping rules (per cycle, written out in docs/questionnaire.md):
 - SAS transport files store 0 as 5.4e-79: every numeric value is rounded before codes are compared;
@@ -327,6 +328,12 @@ def map_cycle(wide: pd.DataFrame, *, cycle_key: str) -> pd.DataFrame:
     frame.insert(1, "seqn", wide.index.to_numpy())
     frame["phq9_total"] = total[keep].astype("int64").to_numpy()
     frame["depressed"] = (frame["phq9_total"] >= PHQ9_POSITIVE).astype("int64")
+    # The survey design, for weighted validation only (never a model input): MEC exam weight (WTMECPRP in the
+    # 2017-2020 files), masked variance stratum and PSU, and race and Hispanic origin (RIDRETH1, every cycle).
+    frame["exam_weight"] = _first(wide, "WTMEC2YR", "WTMECPRP").to_numpy()
+    frame["stratum"] = _col(wide, "SDMVSTRA").to_numpy()
+    frame["psu"] = _col(wide, "SDMVPSU").to_numpy()
+    frame["race_ethnicity"] = _col(wide, "RIDRETH1").to_numpy()
     return frame.reset_index(drop=True)
 
 

@@ -151,6 +151,8 @@ def render_markdown(manifest: dict[str, Any]) -> str:
             "|---|---|",
         ]
         lines += [f"| {group} | {auc:.3f} |" for group, auc in robustness["ensemble_one_question_unanswered"].items()]
+    if "current_period" in manifest:
+        lines += current_period_markdown(manifest)
     lines += ["", "## Explanations", ""]
     lines += [f"- **{entry.name}**: {entry.explanation}" for entry in catalogue.models()]
     lines += ["", "## Limitations", ""]
@@ -161,3 +163,175 @@ def render_markdown(manifest: dict[str, Any]) -> str:
 
 def write_model_card(*, out_dir: Path, manifest: dict[str, Any]) -> None:
     (out_dir / "MODEL_CARD.md").write_text(render_markdown(manifest))
+
+
+def _ci(entry: dict[str, Any] | None, digits: int = 3) -> str:
+    if not entry or entry.get("value") is None:
+        return "n/a"
+    if entry.get("low") is None:
+        return _num(entry["value"], digits)
+    return f"{entry['value']:.{digits}f} ({entry['low']:.{digits}f}-{entry['high']:.{digits}f})"
+
+
+def current_period_markdown(manifest: dict[str, Any]) -> list[str]:
+    """Survey-weighted validation, subgroups, the prior shift, the band table today, skipped answers, intervals."""
+    today = manifest["current_period"]
+    shift = today["prior_shift"]
+    models = list(catalogue.model_keys())
+    lines = [
+        "",
+        "## Survey-weighted validation on the held-out cycle",
+        "",
+        "Weighted with the NHANES exam weights (2017-2018 US adult population). 95 % intervals in brackets: Rao-Wu "
+        "bootstrap of the survey design (primary sampling units resampled within strata, "
+        f"{manifest['config']['bootstrap_replicates']} replicates). Calibration-in-the-large is the logistic "
+        "intercept with the slope fixed at 1 (0 is ideal; above 0, estimates run low).",
+        "",
+        "| model | weighted ROC-AUC | calibration-in-the-large | calibration slope | Brier | observed "
+        "| mean estimate |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key in models:
+        m = today["survey_weighted"][key]
+        lines.append(
+            f"| {catalogue.name_of(key)} | {_ci(m['roc_auc_interval'])} | {m['calibration_intercept']:+.3f} | "
+            f"{m['calibration_slope']:.3f} | {m['brier']:.4f} | {_pct(m['observed'])} | {_pct(m['mean_predicted'])} |"
+        )
+    lines += [
+        "",
+        "Ensemble by subgroup (survey-weighted; observed / expected is the weighted count of positive screens over "
+        "the sum of the estimates: 1 is ideal, above 1 the estimates run low):",
+        "",
+        "| subgroup | N | positive screens | ROC-AUC | observed / expected | calibration-in-the-large | slope |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, row in today["subgroups_ensemble"].items():
+        if row.get("roc_auc") is None:
+            lines.append(f"| {name} | {row['n']} | {row['positives']} | too few | | | |")
+            continue
+        lines.append(
+            f"| {name} | {row['n']} | {row['positives']} | {_ci(row['roc_auc'])} | "
+            f"{_ci(row['observed_over_expected'], 2)} | {row['calibration_intercept']:+.3f} | "
+            f"{row['calibration_slope']:.3f} |"
+        )
+    check = today["prior_shift"]["holdout_check"]
+    lines += [
+        "",
+        "## Estimates for today: the prior shift",
+        "",
+        f"Source: {shift['source']} Figure: {_pct(shift['figure'])} ({shift['what']}; {shift['period']}).",
+        "",
+        f"Method: {shift['method']}. The training cycles' exam-weighted prevalence is "
+        f"{_pct(shift['training_weighted_prevalence'])}. This is an assumption about today's population, not a "
+        "measurement of it: it supposes that how answers relate to screening positive has not changed, only how "
+        "many people screen positive. The figures in the sections above are the 2017-2018 validation, before "
+        "the shift.",
+        "",
+        "| model | log-odds shift | a 10 % estimate becomes | hold-out mean estimate, reweighted to "
+        f"{_pct(shift['figure'])} (95 % interval) |",
+        "|---|---|---|---|",
+    ]
+    for key in models:
+        delta = shift["log_odds_shift"][key]
+        moved = 1 / (1 + np.exp(-(np.log(0.1 / 0.9) + delta)))
+        lines.append(f"| {catalogue.name_of(key)} | {delta:+.3f} | {_pct(moved)} | {_ci(check[key], 4)} |")
+    lines += [
+        "",
+        "The check reweights the 2017-2018 hold-out (exam weights, positives and negatives rescaled so that "
+        f"{_pct(shift['figure'])} screen positive) and averages the shifted estimates; it should come back to the "
+        "published figure.",
+        "",
+        "### Risk bands today",
+        "",
+        "The cut-offs keep the **same sensitivity and specificity** as before the shift (each cut-off is moved by "
+        "the same shift as the estimates, so the same answers fall in the same band). Why not the same PPV: "
+        "sensitivity and specificity describe the test among people who do and do not screen positive, which a "
+        "prior shift leaves unchanged by assumption, so the band keeps the meaning it was defined by (the "
+        "moderate band finds 80 % of people who screen positive; the high band flags 5 % of those who do not). "
+        "Holding PPV fixed instead would lower the high cut-off as prevalence rises and flag more people who do "
+        "not screen positive, on the strength of the prevalence assumption alone. PPV and the share flagged "
+        "below are what the same bands mean at today's prevalence.",
+        "",
+        "| model | band from | cut-off before | cut-off today | sensitivity | specificity | PPV 2017-18 | "
+        f"PPV at {_pct(shift['figure'])} | NPV at {_pct(shift['figure'])} | share flagged today |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key in models:
+        for band, row in today["bands_now"][key].items():
+            then = today["bands_2017_18"][key][band]
+            lines.append(
+                f"| {catalogue.name_of(key)} | {band} | {then['threshold']:.3f} | {row['threshold']:.3f} | "
+                f"{row['sensitivity']:.3f} | {row['specificity']:.3f} | {then['ppv']:.3f} | {row['ppv']:.3f} | "
+                f"{row['npv']:.3f} | {_pct(row['flagged_share'])} |"
+            )
+    lines += [
+        "",
+        "## Skipped answers",
+        "",
+        "A question left unanswered is marginalised: the estimate is the model's average over the answers that "
+        "people like this person gave. A latent-class model of the answers (EM, "
+        f"{manifest['config']['answer_classes']} classes) gives the classes this person likely belongs to from "
+        f"the answers they did give; {manifest['config']['answer_slots']} completions drawn from those classes "
+        "fill the skipped questions; the estimate is the mean of the model's probabilities over them. A skipped "
+        "question therefore neither raises nor lowers the estimate by itself, and the explanation gives it no "
+        "effect. The models are also trained on copies of "
+        f"{_pct(manifest['config']['skip_pattern_share'])} of the rows with each skip pattern below.",
+        "",
+        "Ensemble on 2017-2018 (unweighted), answers blanked for everyone:",
+        "",
+        "| answers left out | ROC-AUC, blank passed to the model | ROC-AUC, marginalised | calibration-in-the-large,"
+        " blank / marginalised | slope, blank / marginalised |",
+        "|---|---|---|---|---|",
+    ]
+    for name, row in today["skip_patterns"].items():
+        a, b = row["left_to_the_model"], row["marginalised"]
+        lines.append(
+            f"| {name} | {a['roc_auc']:.3f} | {b['roc_auc']:.3f} | {a['calibration_intercept']:+.3f} / "
+            f"{b['calibration_intercept']:+.3f} | {a['calibration_slope']:.3f} / {b['calibration_slope']:.3f} |"
+        )
+    interval = today["interval"]
+    lines += [
+        "",
+        "## The range around each estimate",
+        "",
+        f"Each estimate comes with a {interval['level']:.0%} range: the estimate's log-odds plus or minus "
+        f"{interval['z']:.3f} standard deviations, where the variance is the {interval['method']}. It describes "
+        "how much the estimate depends on the particular people the models were fitted on, and how much on the "
+        "answers a person skipped; it does not include the uncertainty of the prior shift.",
+        "",
+        "Coverage on the 2017-2018 hold-out (before the shift): people are cut into 10 equal groups by their "
+        "estimate; a group is covered when its weighted observed share of positive screens falls inside the "
+        "group's mean range.",
+        "",
+        "| model | groups covered | mean width of the range |",
+        "|---|---|---|",
+    ]
+    for key in models:
+        cov = interval["coverage"][key]
+        lines.append(
+            f"| {catalogue.name_of(key)} | {_pct(cov['covered_share'])} | {100 * cov['mean_width']:.1f} points |"
+        )
+    groups = interval["coverage"]["ensemble"]["groups"]
+    lines += [
+        "",
+        "Ensemble, group by group:",
+        "",
+        "| group | mean estimate | mean range | observed | covered |",
+        "|---|---|---|---|---|",
+    ]
+    for i, row in enumerate(groups, start=1):
+        lines.append(
+            f"| {i} | {_pct(row['mean_estimate'])} | {_pct(row['mean_low'])}-{_pct(row['mean_high'])} | "
+            f"{_pct(row['observed'])} | {'yes' if row['covered'] else 'no'} |"
+        )
+    lines += [
+        "",
+        "In plain words (hold-out ROC-AUC): "
+        + "; ".join(
+            f"{catalogue.name_of(key)} ranks a person who screened positive above one who did not "
+            f"{manifest['metrics'][key]['ranks_positive_higher_per_100']} times in 100"
+            for key in models
+        )
+        + ".",
+    ]
+    return lines

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 import joblib
@@ -27,17 +28,17 @@ import numpy as np
 import pandas as pd
 import sklearn
 import xgboost as xgb
-from scipy.special import expit
+from scipy.special import expit, logit
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from predictor import catalogue
-from predictor.artifacts import ACTIVE_FILE, MANIFEST_FILE, SCORING_FILE, file_entries, model_files
+from predictor import catalogue, imputation
+from predictor.artifacts import ACTIVE_FILE, ANSWER_MODEL_FILE, MANIFEST_FILE, SCORING_FILE, file_entries, model_files
 from predictor.features import (
     BINARY_FEATURES,
     CATEGORICAL_FEATURES,
@@ -50,14 +51,18 @@ from predictor.features import (
     tree_columns,
     tree_matrix,
 )
+from predictor.imputation import AnswerModel, SpreadModel, fit_answer_model
 from predictor.schema import SCHEMA_VERSION
 from predictor.scorers import BoosterScorer, ForestScorer, LogisticScorer, Platt, Scorer, build_scorers
+from predictor.training import survey
 from predictor.training.dataset import cycle_summary
 from predictor.training.evaluation import choose_thresholds, evaluate
 
 MODEL_KEYS = catalogue.model_keys()
 # This training fits one model of each kind below and one ensemble of them.
 MEMBER_KEYS = next(entry.members for entry in catalogue.models() if entry.is_ensemble)
+# Survey design columns the dataset carries beside the features (not model inputs): validation only.
+DESIGN_COLUMNS = ("exam_weight", "stratum", "psu", "race_ethnicity")
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,42 @@ class TrainingConfig:
     folds: int = 5
     ensemble: str = "soft_vote"  # or "stacking"; see fit_stacker
     n_jobs: int = 2
+    # Training rows with realistic skip patterns: for each pattern of SKIP_PATTERNS, a copy of this share of the
+    # training rows with those answers blanked (grouped with their original in cross-validation). 0 turns it off.
+    skip_pattern_share: float = 0.15
+    # The answer model that marginalises skipped questions (predictor.imputation).
+    answer_classes: int = 32
+    answer_slots: int = 32
+    # The prior shift to today's prevalence (see PREVALENCE_SOURCE).
+    target_prevalence: float = 0.131
+    # The interval around each estimate: its level, and how many training rows fit the refit-spread model.
+    interval_level: float = 0.90
+    spread_rows: int = 8000
+    # Rao-Wu bootstrap replicates of the held-out survey design, for the intervals of the validation tables.
+    bootstrap_replicates: int = 200
+
+
+PREVALENCE_SOURCE = {
+    "figure": 0.131,
+    "what": "depression (PHQ-9 total >= 10) in the past 2 weeks, people age 12 and older, United States",
+    "period": "August 2021 - August 2023 (NHANES)",
+    "source": "Brody DJ, Hughes JP. Depression prevalence in adolescents and adults: United States, August 2021-"
+    "August 2023. NCHS Data Brief No. 527. Hyattsville, MD: National Center for Health Statistics. April 2025. "
+    "https://doi.org/10.15620/cdc/174579",
+    "published": "2025-04",
+}
+# Answers people skip together, reproduced in training rows: the whole health section, income with household
+# size, and the mental-health visit question alone.
+SKIP_PATTERNS: dict[str, tuple[str, ...]] = {
+    "health section": (
+        "bmi",
+        *(f.key for f in FEATURES if f.key.startswith("condition_")),
+        "general_health",
+        "mental_health_visit",
+    ),
+    "income and household": ("income_poverty_ratio", "household_size"),
+    "mental-health visit": ("mental_health_visit",),
+}
 
 
 # --- model builders ---------------------------------------------------------------------------------------------
@@ -199,6 +240,10 @@ class TrainedModels:
     ensemble_weights: dict[str, float]
     thresholds: dict[str, dict[str, float]]
     seconds: dict[str, float]
+    # Out-of-fold calibrated log-odds of the original training rows (not the skip-pattern copies), per model.
+    oof_margin: dict[str, np.ndarray] = field(default_factory=dict)
+    # The cross-validation fold models (in memory only): the refits whose spread the interval describes.
+    fold_models: list[tuple[Pipeline, RandomForestClassifier, xgb.Booster]] = field(default_factory=list)
 
     def parameters(self) -> dict[str, Any]:
         """The calibration and ensemble parameters, as scoring.json stores them."""
@@ -208,7 +253,11 @@ class TrainedModels:
         }
 
     def scorers(self) -> dict[str, Scorer]:
-        fitted = {"logistic": self.logistic, "forest": self.forest, "xgboost": self.booster}
+        return self.scorers_of(self.logistic, self.forest, self.booster)
+
+    def scorers_of(self, logistic: Pipeline, forest: RandomForestClassifier, booster: xgb.Booster) -> dict[str, Scorer]:
+        """Scorers for these fitted models with this training's calibration and ensemble weights."""
+        fitted = {"logistic": logistic, "forest": forest, "xgboost": booster}
         return build_scorers(fitted=fitted, parameters=self.parameters())
 
 
@@ -230,35 +279,225 @@ def _raw_scores(
     }
 
 
+def with_skip_patterns(
+    frame: pd.DataFrame, y: np.ndarray, *, share: float, random_state: int
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The training rows plus, for each skip pattern, a copy of `share` of them with those answers blanked.
+
+    Returns (frame, y, person): `person` is the original row of every row, so cross-validation keeps a person and
+    their copies in the same fold."""
+    person = np.arange(len(frame))
+    if share <= 0:
+        return frame, y, person
+    rng = np.random.default_rng(random_state)
+    frames, ys, people = [frame], [y], [person]
+    for keys in SKIP_PATTERNS.values():
+        chosen = np.sort(rng.choice(len(frame), size=round(share * len(frame)), replace=False))
+        copy = frame.iloc[chosen].copy()
+        copy[list(keys)] = np.nan
+        frames.append(copy)
+        ys.append(y[chosen])
+        people.append(chosen)
+    return pd.concat(frames, ignore_index=True), np.concatenate(ys), np.concatenate(people)
+
+
 def train(
     *, frame: pd.DataFrame, y: np.ndarray, config: TrainingConfig, log: Callable[[str], None] = lambda message: None
 ) -> TrainedModels:
     seconds: dict[str, float] = {}
+    original = len(y)
+    frame, y, person = with_skip_patterns(frame, y, share=config.skip_pattern_share, random_state=config.random_state)
     oof = {key: np.zeros(len(y)) for key in MEMBER_KEYS}
-    folds = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=config.random_state)
-    for fold, (fit_index, out_index) in enumerate(folds.split(frame, y), start=1):
+    folds = StratifiedGroupKFold(n_splits=config.folds, shuffle=True, random_state=config.random_state)
+    fold_models = []
+    for fold, (fit_index, out_index) in enumerate(folds.split(frame, y, groups=person), start=1):
         fit_frame, fit_y, out_frame = frame.iloc[fit_index], y[fit_index], frame.iloc[out_index]
         logistic = _timed(seconds, "logistic", fit_logistic, fit_frame, fit_y, config)
         forest = _timed(seconds, "forest", fit_forest, fit_frame, fit_y, config)
         booster = _timed(seconds, "xgboost", fit_booster, fit_frame, fit_y, config)
+        fold_models.append((logistic, forest, booster))
         for key, score in _raw_scores(out_frame, logistic, forest, booster).items():
             oof[key][out_index] = score
         log(f"  cross-validation fold {fold}/{config.folds} done")
 
+    # Calibrators and the ensemble see the skip-pattern copies too, so they hold for people who skip answers;
+    # band cut-offs and the prior shift are chosen on the original rows only.
     platt = {"logistic": Platt(), "forest": fit_platt(oof["forest"], y), "xgboost": fit_platt(oof["xgboost"], y)}
     calibrated = np.column_stack([platt[k].a * oof[k] + platt[k].b for k in MEMBER_KEYS])
     intercept, weights = _timed(seconds, "ensemble", fit_stacker, calibrated, y, method=config.ensemble)
-    oof_probability = {k: expit(calibrated[:, i]) for i, k in enumerate(MEMBER_KEYS)}
-    ensemble_margin = intercept + calibrated @ np.array([weights[k] for k in MEMBER_KEYS])
-    oof_probability["ensemble"] = expit(ensemble_margin)
-    thresholds = {key: choose_thresholds(y, p) for key, p in oof_probability.items()}
+    oof_margin = {k: calibrated[:original, i] for i, k in enumerate(MEMBER_KEYS)}
+    oof_margin["ensemble"] = intercept + calibrated[:original] @ np.array([weights[k] for k in MEMBER_KEYS])
+    thresholds = {key: choose_thresholds(y[:original], expit(m)) for key, m in oof_margin.items()}
 
     logistic = _timed(seconds, "logistic", fit_logistic, frame, y, config)
     forest = _timed(seconds, "forest", fit_forest, frame, y, config)
     booster = _timed(seconds, "xgboost", fit_booster, frame, y, config)
     # The ensemble needs its members, so its training time includes theirs.
     seconds["ensemble"] = seconds["ensemble"] + seconds["logistic"] + seconds["forest"] + seconds["xgboost"]
-    return TrainedModels(logistic, forest, booster, platt, intercept, weights, thresholds, seconds)
+    return TrainedModels(
+        logistic, forest, booster, platt, intercept, weights, thresholds, seconds, oof_margin, fold_models
+    )
+
+
+def fit_spread_models(
+    trained: TrainedModels, frame: pd.DataFrame, *, rows: int, random_state: int
+) -> dict[str, SpreadModel]:
+    """The refit spread of each model, as a function of the answers.
+
+    The cross-validation fold models are refits on all but one fold; their spread is the delete-a-group
+    jackknife variance of the log-odds, (G - 1) / G x sum_g (m_g - mean)^2, with each fold model calibrated and
+    combined like the shipped one. It is computed on a sample of training rows and emulated by a ridge
+    regression of its logarithm on the logistic model's transformed answers, so serving needs no fold model.
+    """
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(random_state)
+    sample = frame.iloc[np.sort(rng.choice(len(frame), size=min(rows, len(frame)), replace=False))]
+    folds = len(trained.fold_models)
+    margins = {key: np.zeros((folds, len(sample))) for key in MODEL_KEYS}
+    for g, (logistic, forest, booster) in enumerate(trained.fold_models):
+        member = {
+            key: scorer.score(sample, explain=False).margin
+            for key, scorer in trained.scorers_of(logistic, forest, booster).items()
+            if key in MEMBER_KEYS
+        }
+        for key in MEMBER_KEYS:
+            margins[key][g] = member[key]
+        margins["ensemble"][g] = trained.ensemble_intercept + sum(
+            trained.ensemble_weights[key] * member[key] for key in MEMBER_KEYS
+        )
+    transformed = LogisticScorer(trained.logistic).linear.transform(sample)
+    spread = {}
+    for key, m in margins.items():
+        variance = (folds - 1) / folds * ((m - m.mean(axis=0)) ** 2).sum(axis=0)
+        ridge = Ridge(alpha=1.0).fit(transformed, np.log(variance + 1e-8))
+        spread[key] = SpreadModel(intercept=float(ridge.intercept_), coef=ridge.coef_.astype(np.float64))
+    return spread
+
+
+def design_columns(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exam weight, stratum and primary sampling unit; a table without them counts every person once, each its
+    own sampling unit (a plain bootstrap)."""
+    n = len(frame)
+    weight = frame["exam_weight"].to_numpy(dtype=float) if "exam_weight" in frame else np.ones(n)
+    weight = np.where(np.isfinite(weight) & (weight > 0), weight, np.nan)
+    weight = np.where(np.isnan(weight), np.nanmedian(weight) if np.isfinite(weight).any() else 1.0, weight)
+    if "stratum" in frame and "psu" in frame:
+        return weight, frame["stratum"].fillna(-1).to_numpy(), frame["psu"].fillna(-1).to_numpy()
+    return weight, np.zeros(n), np.arange(n)
+
+
+def current_period(
+    *,
+    trained: TrainedModels,
+    scorers: dict[str, Any],
+    answer_model: AnswerModel,
+    estimates: dict[str, imputation.Estimate],
+    training: pd.DataFrame,
+    holdout: pd.DataFrame,
+    config: TrainingConfig,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """Prior shift, survey-weighted and subgroup validation, skip patterns, band table today, interval coverage."""
+    target = config.target_prevalence
+    y_train = training["depressed"].to_numpy()
+    w_train, _, _ = design_columns(training)
+    shift = {key: survey.prior_shift(m, y_train, w_train, target) for key, m in trained.oof_margin.items()}
+    thresholds_now = {
+        key: {band: round(float(expit(logit(cut) + shift[key])), 4) for band, cut in cuts.items()}
+        for key, cuts in trained.thresholds.items()
+    }
+
+    y = holdout["depressed"].to_numpy()
+    weight, stratum, psu = design_columns(holdout)
+    replicates = survey.replicate_weights(
+        weight, stratum, psu, replicates=config.bootstrap_replicates, seed=config.random_state
+    )
+    z = NormalDist().inv_cdf(0.5 + config.interval_level / 2)
+    weighted, check, bands_then, bands_now, coverage = {}, {}, {}, {}, {}
+    reweighted = survey.label_shift_weights(y, weight, target)
+    reweighted_replicates = np.array([survey.label_shift_weights(y, w, target) for w in replicates])
+    probabilities = {}
+    for key in MODEL_KEYS:
+        result = estimates[key]
+        p = result.probability
+        probabilities[key] = p
+        weighted[key] = survey.weighted_summary(y, p, weight)
+        weighted[key]["roc_auc_interval"] = survey._interval(
+            weighted[key]["roc_auc"], survey.weighted_auc_many(y, p, replicates)
+        )
+        shifted = expit(result.margin + shift[key])
+        draws = (reweighted_replicates @ shifted) / reweighted_replicates.sum(axis=1)
+        check[key] = survey._interval(float(np.average(shifted, weights=reweighted)), draws) | {"target": target}
+        bands_then[key] = survey.band_table_at(
+            y=y, p=p, weight=weight, thresholds=trained.thresholds[key], prevalence=float(np.average(y, weights=weight))
+        )
+        bands_now[key] = survey.band_table_at(
+            y=y, p=shifted, weight=weight, thresholds=thresholds_now[key], prevalence=target
+        )
+        half = z * np.sqrt(result.variance)
+        coverage[key] = survey.interval_coverage(
+            y=y, p=p, low=expit(result.margin - half), high=expit(result.margin + half), weight=weight
+        )
+    log("  survey-weighted validation, prior shift and interval coverage done")
+
+    masks = survey.subgroups(holdout)
+    subgroups = survey.subgroup_table(
+        y=y, p=probabilities["ensemble"], weight=weight, replicates=replicates, masks=masks
+    )
+    log("  subgroup tables done")
+
+    skip = {}
+    for name, keys in {"none (answers as given)": (), **SKIP_PATTERNS}.items():
+        blank = holdout[list(FEATURE_KEYS)].copy()
+        blank[list(keys)] = np.nan
+        blank_columns = {key: blank[key].to_numpy() for key in FEATURE_KEYS}
+        native = scorers["ensemble"].score(blank_columns, explain=False).probability
+        marginal = imputation.estimate(scorers["ensemble"], blank_columns, answer_model=answer_model, explain=False)
+        skip[name] = {
+            "left_to_the_model": _auc_calibration(y, native),
+            "marginalised": _auc_calibration(y, marginal.probability),
+        }
+    log("  skip patterns done")
+    return {
+        "prior_shift": {
+            **PREVALENCE_SOURCE,
+            "figure": target,
+            "method": "intercept (prior-shift) update: every model's log-odds plus a constant, chosen so that the "
+            "exam-weighted mean estimate over the training cycles' out-of-fold predictions, reweighted to the target "
+            "prevalence (positives and negatives rescaled, p(answers | screen) unchanged), equals it",
+            "log_odds_shift": shift,
+            "training_weighted_prevalence": float(np.average(y_train, weights=w_train)),
+            "holdout_check": check,
+        },
+        "thresholds_now": thresholds_now,
+        "survey_weighted": weighted,
+        "subgroups_ensemble": subgroups,
+        "bands_2017_18": bands_then,
+        "bands_now": bands_now,
+        "skip_patterns": skip,
+        "interval": {
+            "level": config.interval_level,
+            "z": z,
+            "method": "delete-a-group jackknife over the cross-validation refits, emulated per person; plus the "
+            "spread over the completions when answers are skipped",
+            "coverage": coverage,
+        },
+    }
+
+
+def _auc_calibration(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    from sklearn.metrics import roc_auc_score
+
+    from predictor.training.evaluation import calibration_intercept_slope
+
+    intercept, slope = calibration_intercept_slope(y, p)
+    return {
+        "roc_auc": float(roc_auc_score(y, p)),
+        "calibration_intercept": intercept,
+        "calibration_slope": slope,
+        "mean_predicted": float(np.mean(p)),
+    }
 
 
 def fit_baseline(frame: pd.DataFrame, y: np.ndarray, config: TrainingConfig) -> Pipeline:
@@ -363,7 +602,8 @@ def train_and_write(
     """Train on every cycle but the held-out one, validate, and write `artifacts_dir/<version>/`."""
     config = config or TrainingConfig()
     started = time.perf_counter()
-    dataset = pd.concat([dataset[["cycle", "depressed"]], normalise_frame(dataset)], axis=1)
+    design = [column for column in DESIGN_COLUMNS if column in dataset.columns]
+    dataset = pd.concat([dataset[["cycle", "depressed", *design]], normalise_frame(dataset)], axis=1)
     if config.holdout_cycle not in set(dataset["cycle"]):
         raise ValueError(f"The held-out cycle {config.holdout_cycle!r} is not in the dataset.")
     training = dataset[dataset["cycle"] != config.holdout_cycle].reset_index(drop=True)
@@ -376,9 +616,29 @@ def train_and_write(
 
     trained = train(frame=frame, y=y, config=config, log=log)
     scorers = trained.scorers()
+    answer_model = _timed(
+        trained.seconds,
+        "answer_model",
+        fit_answer_model,
+        frame,
+        n_classes=config.answer_classes,
+        n_slots=config.answer_slots,
+        random_state=config.random_state,
+    )
+    spread = fit_spread_models(trained, frame, rows=config.spread_rows, random_state=config.random_state)
+    log("  answer model and refit spread fitted")
     holdout_frame, holdout_y = holdout[list(FEATURE_KEYS)], holdout["depressed"].to_numpy()
     sex, age = holdout["sex"].to_numpy(), holdout["age"].to_numpy()
-    probabilities = {key: scorer.score(holdout_frame).probability for key, scorer in scorers.items()}
+    # The held-out cycle is scored the way the site scores: its unanswered questions marginalised.
+    holdout_columns = {key: holdout_frame[key].to_numpy() for key in FEATURE_KEYS}
+    transform = LogisticScorer(trained.logistic).linear
+    estimates = {
+        key: imputation.estimate(
+            scorer, holdout_columns, answer_model=answer_model, explain=False, spread=spread[key], transform=transform
+        )
+        for key, scorer in scorers.items()
+    }
+    probabilities = {key: result.probability for key, result in estimates.items()}
     baseline = fit_baseline(frame, y, config)
     probabilities["baseline"] = baseline.predict_proba(holdout_frame[["age", "sex"]])[:, 1]
     metrics = {
@@ -387,6 +647,19 @@ def train_and_write(
     }
     base_rate = float(y.mean())
     robustness = missing_answer_robustness(scorers=scorers, frame=holdout_frame, y=holdout_y)
+    today = current_period(
+        trained=trained,
+        scorers=scorers,
+        answer_model=answer_model,
+        estimates=estimates,
+        training=training,
+        holdout=holdout,
+        config=config,
+        log=log,
+    )
+    for key in MODEL_KEYS:
+        # "Ranks a person who screened positive above one who did not N times in 100", for the model choice.
+        metrics[key]["ranks_positive_higher_per_100"] = round(100 * metrics[key]["roc_auc"])
 
     version = version or default_version(artifacts_dir)
     target = artifacts_dir / version
@@ -400,13 +673,25 @@ def train_and_write(
     joblib.dump(trained.logistic, staging / files["logistic"], compress=3)
     joblib.dump(trained.forest, staging / files["forest"], compress=("xz", 6))
     trained.booster.save_model(staging / files["xgboost"])
+    np.savez_compressed(staging / ANSWER_MODEL_FILE, **answer_model.arrays())
     scoring = {
         "schema_version": SCHEMA_VERSION,
         "features": list(FEATURE_KEYS),
         "tree_columns": [name for name, _ in tree_columns()],
         **trained.parameters(),
-        "thresholds": trained.thresholds,
-        "base_rate": base_rate,
+        # Band cut-offs for today: the 2017-18 ones moved by the prior shift, so sensitivity and specificity stay.
+        "thresholds": today["thresholds_now"],
+        "thresholds_before_shift": trained.thresholds,
+        "prior_shift": {key: round(value, 6) for key, value in today["prior_shift"]["log_odds_shift"].items()},
+        # The base rate shown beside a result: the prevalence the estimates are calibrated to.
+        "base_rate": config.target_prevalence,
+        "training_base_rate": base_rate,
+        "answer_model": answer_model.settings(),
+        "interval": {
+            "level": config.interval_level,
+            "z": today["interval"]["z"],
+            "spread": {key: model.as_dict() for key, model in spread.items()},
+        },
     }
     (staging / SCORING_FILE).write_text(json.dumps(scoring, indent=2) + "\n")
 
@@ -432,13 +717,16 @@ def train_and_write(
         "out-of-fold predictions that fit the tree models' Platt calibration, the ensemble's combination weights "
         "and the band cut-offs; the held-out cycle is scored once, after all fitting.",
         "config": asdict(config),
-        "base_rate": base_rate,
-        "thresholds": trained.thresholds,
+        "base_rate": config.target_prevalence,
+        "training_base_rate": base_rate,
+        "thresholds": scoring["thresholds"],
+        "thresholds_before_shift": trained.thresholds,
         "ensemble": scoring["ensemble"],
         "platt": scoring["platt"],
         "metrics": {**model_metrics, "baseline": metrics["baseline"]},
         "bars": check_bars(model_metrics, metrics["baseline"]),
         "robustness": robustness,
+        "current_period": {key: value for key, value in today.items() if key != "thresholds_now"},
         "training_seconds": {key: round(value, 2) for key, value in trained.seconds.items()},
     }
     manifest["training_seconds"]["total"] = round(time.perf_counter() - started, 2)

@@ -19,6 +19,10 @@ SMALL_CONFIG = TrainingConfig(
     xgboost_rounds=25,
     folds=3,
     n_jobs=1,
+    answer_classes=8,
+    answer_slots=16,
+    spread_rows=1000,
+    bootstrap_replicates=40,
 )
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from predictor.features import FEATURE_KEYS
 from predictor.training.dataset import CYCLES, Cycle, build_dataset, cycle_summary, load_cycle, map_cycle
+from predictor.training.train import DESIGN_COLUMNS
 
 XPT_ZERO = 5.397605346934028e-79
 
@@ -157,7 +158,7 @@ def test_a_condition_is_yes_if_any_of_its_questions_is_yes():
 def test_the_mapped_table_has_every_model_feature():
     mapped = map_cycle(wide_frame([{}]), cycle_key="2013-2014")
 
-    assert list(mapped.columns) == ["cycle", "seqn", *FEATURE_KEYS, "phq9_total", "depressed"]
+    assert list(mapped.columns) == ["cycle", "seqn", *FEATURE_KEYS, "phq9_total", "depressed", *DESIGN_COLUMNS]
 
 
 def test_it_never_pools_the_prepandemic_files_with_2017_2018():

@@ -13,7 +13,7 @@ from predictor.artifacts import MANIFEST_FILE, sha256_of
 from predictor.catalogue import model_keys
 from predictor.exceptions import ArtifactError, UnknownModel
 from predictor.explanations import factor_text
-from predictor.features import FACTOR_GROUPS, answers_to_frame, tree_matrix
+from predictor.features import FACTOR_GROUPS, answers_to_columns, answers_to_frame, tree_matrix
 from predictor.schema import validate_answers
 from tests.predictor.conftest import FULL_ANSWERS, MINIMAL_ANSWERS
 
@@ -164,10 +164,14 @@ def test_logistic_contributions_reproduce_the_pipelines_own_margin(use_artifacts
     version = registry.loaded_version()
     frame = answers_to_frame([FULL, ALL_OPTIONAL_MISSING])
 
-    decomposition = services.explain_margins("logistic", [FULL, ALL_OPTIONAL_MISSING])
+    scored = version.scorers["logistic"].score(answers_to_columns([FULL, ALL_OPTIONAL_MISSING]))
+    served = services.explain_margins("logistic", [FULL])
 
     own_margin = version.scorers["logistic"].pipeline.decision_function(frame)
-    np.testing.assert_allclose(decomposition["base"] + decomposition["contributions"].sum(axis=1), own_margin)
+    np.testing.assert_allclose(scored.base + scored.contributions.sum(axis=1), own_margin)
+    # What the site serves for complete answers: the same decomposition, moved by the prior shift.
+    np.testing.assert_allclose(served["margin"], own_margin[:1] + version.shift("logistic"))
+    np.testing.assert_allclose(served["contributions"], scored.contributions[:1])
 
 
 def test_xgboost_contributions_reproduce_the_boosters_own_margin(use_artifacts):
@@ -175,7 +179,12 @@ def test_xgboost_contributions_reproduce_the_boosters_own_margin(use_artifacts):
     scorer = version.scorers["xgboost"]
     frame = answers_to_frame([FULL, ALL_OPTIONAL_MISSING])
 
-    decomposition = services.explain_margins("xgboost", [FULL, ALL_OPTIONAL_MISSING])
+    decomposition = scorer.score(answers_to_columns([FULL, ALL_OPTIONAL_MISSING]))
+    decomposition = {
+        "margin": decomposition.margin,
+        "base": decomposition.base,
+        "contributions": decomposition.contributions,
+    }
 
     raw = scorer.booster.predict(xgb.DMatrix(tree_matrix(frame), missing=np.nan), output_margin=True)
     np.testing.assert_allclose(decomposition["margin"], scorer.platt.a * raw + scorer.platt.b, atol=1e-5)

@@ -1,0 +1,246 @@
+"""Survey-weighted validation (TRIPOD-style): weighted discrimination and calibration with NHANES exam weights,
+design-based bootstrap intervals, subgroup tables, the prior shift to a published prevalence and the band table
+at that prevalence.
+
+Intervals: Rao-Wu rescaling bootstrap of the survey design. Each replicate draws n_h - 1 of the n_h primary
+sampling units (SDMVPSU) of every stratum (SDMVSTRA) with replacement and rescales the exam weights of the drawn
+units by n_h / (n_h - 1) x the times drawn, so the clustering of the sample is respected; the interval is the
+2.5th-97.5th percentile of the replicates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import brentq
+from scipy.special import expit, logit
+from sklearn.metrics import roc_auc_score
+
+from predictor.training.evaluation import AGE_BANDS
+
+_EPS = 1e-6
+
+RACE_ETHNICITY = {
+    1: "Mexican American",
+    2: "Other Hispanic",
+    3: "Non-Hispanic White",
+    4: "Non-Hispanic Black",
+    5: "Other or multiracial",
+}
+INCOME_BANDS: tuple[tuple[str, float, float], ...] = (
+    ("below poverty line", 0.0, 1.0),
+    ("1-2 x poverty line", 1.0, 2.0),
+    ("2-4 x poverty line", 2.0, 4.0),
+    ("4+ x poverty line", 4.0, np.inf),
+)
+
+
+def weighted_auc(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> float | None:
+    if not 0 < np.sum(y) < len(y):
+        return None
+    return float(roc_auc_score(y, p, sample_weight=w))
+
+
+def weighted_auc_many(y: np.ndarray, p: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted ROC-AUC for each row of `weights` (replicates x n) at once: the weighted share of
+    (positive, negative) pairs ranked the right way round, ties counting half. Same value as roc_auc_score."""
+    order = np.argsort(p, kind="mergesort")
+    p, y, weights = p[order], y[order].astype(bool), weights[:, order]
+    _, tie_group = np.unique(p, return_inverse=True)
+    positive = np.where(y, weights, 0.0)
+    negative = np.where(y, 0.0, weights)
+    groups = tie_group.max() + 1
+    neg_in_group = np.zeros((weights.shape[0], groups))
+    pos_in_group = np.zeros((weights.shape[0], groups))
+    for matrix, source in ((neg_in_group, negative), (pos_in_group, positive)):
+        np.add.at(matrix.T, tie_group, source.T)
+    neg_below = np.cumsum(neg_in_group, axis=1) - neg_in_group
+    right = (pos_in_group * (neg_below + 0.5 * neg_in_group)).sum(axis=1)
+    total = positive.sum(axis=1) * negative.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return right / total
+
+
+def _newton(y: np.ndarray, columns: np.ndarray, offset: np.ndarray, w: np.ndarray) -> np.ndarray:
+    beta = np.zeros(columns.shape[1])
+    for _ in range(50):
+        p = expit(offset + columns @ beta)
+        gradient = columns.T @ (w * (y - p))
+        hessian = (columns * (w * p * (1 - p))[:, None]).T @ columns
+        step = np.linalg.solve(hessian + 1e-9 * np.eye(len(beta)), gradient)
+        beta += step
+        if np.max(np.abs(step)) < 1e-9:
+            break
+    return beta
+
+
+def weighted_calibration(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """Weighted calibration-in-the-large (slope fixed at 1) and calibration slope."""
+    y = np.asarray(y, dtype=float)
+    w = np.asarray(w, dtype=float) / np.mean(w)
+    lp = logit(np.clip(p, _EPS, 1 - _EPS))
+    ones = np.ones((len(y), 1))
+    intercept = _newton(y, ones, lp, w)[0]
+    slope = _newton(y, np.column_stack([ones, lp]), np.zeros(len(y)), w)[1]
+    return float(intercept), float(slope)
+
+
+def weighted_summary(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> dict[str, Any]:
+    intercept, slope = weighted_calibration(y, p, w)
+    return {
+        "roc_auc": weighted_auc(y, p, w),
+        "calibration_intercept": intercept,
+        "calibration_slope": slope,
+        "brier": float(np.average((p - y) ** 2, weights=w)),
+        "observed": float(np.average(y, weights=w)),
+        "mean_predicted": float(np.average(p, weights=w)),
+    }
+
+
+def replicate_weights(
+    weight: np.ndarray, stratum: np.ndarray, psu: np.ndarray, *, replicates: int, seed: int
+) -> np.ndarray:
+    """(replicates, n) Rao-Wu bootstrap weights."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"stratum": stratum, "psu": psu})
+    units = frame.drop_duplicates().sort_values(["stratum", "psu"]).reset_index(drop=True)
+    unit_of_row = frame.merge(units.reset_index(), on=["stratum", "psu"], how="left")["index"].to_numpy()
+    multipliers = np.zeros((replicates, len(units)))
+    for _, members in units.groupby("stratum").groups.items():
+        members = np.asarray(members)
+        n_h = len(members)
+        if n_h < 2:  # a stratum with one unit cannot be resampled; it keeps its weight
+            multipliers[:, members] = 1.0
+            continue
+        draws = rng.integers(0, n_h, size=(replicates, n_h - 1))
+        for r in range(replicates):
+            counts = np.bincount(draws[r], minlength=n_h)
+            multipliers[r, members] = counts * n_h / (n_h - 1)
+    return weight[None, :] * multipliers[:, unit_of_row]
+
+
+def subgroups(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Masks of the reported subgroups: sex, age band, race and Hispanic origin, income band."""
+    masks: dict[str, np.ndarray] = {"all": np.ones(len(frame), dtype=bool)}
+    for value in ("female", "male"):
+        masks[f"sex: {value}"] = (frame["sex"] == value).to_numpy()
+    age = frame["age"].to_numpy()
+    for label, low, high in AGE_BANDS:
+        masks[f"age: {label}"] = (age >= low) & (age <= high)
+    if "race_ethnicity" in frame:
+        race = frame["race_ethnicity"].to_numpy()
+        for code, label in RACE_ETHNICITY.items():
+            masks[f"race/ethnicity: {label}"] = race == code
+    ratio = frame["income_poverty_ratio"].to_numpy()
+    for label, low, high in INCOME_BANDS:
+        masks[f"income: {label}"] = (ratio >= low) & (ratio < high)
+    masks["income: not given"] = np.isnan(ratio)
+    return masks
+
+
+def _interval(value: float | None, draws: np.ndarray) -> dict[str, float | None]:
+    draws = draws[np.isfinite(draws)]
+    if value is None or len(draws) < 10:
+        return {"value": value, "low": None, "high": None}
+    return {"value": float(value), "low": float(np.quantile(draws, 0.025)), "high": float(np.quantile(draws, 0.975))}
+
+
+def subgroup_table(
+    *, y: np.ndarray, p: np.ndarray, weight: np.ndarray, replicates: np.ndarray, masks: dict[str, np.ndarray]
+) -> dict[str, dict[str, Any]]:
+    """Per subgroup: N, positives, weighted AUC and observed/expected positives, both with bootstrap intervals,
+    and the weighted calibration-in-the-large and slope."""
+    table: dict[str, dict[str, Any]] = {}
+    for name, mask in masks.items():
+        ys, ps, w, reps = y[mask], p[mask], weight[mask], replicates[:, mask]
+        if mask.sum() < 30 or not 0 < ys.sum() < len(ys):
+            table[name] = {"n": int(mask.sum()), "positives": int(ys.sum()), "roc_auc": None}
+            continue
+        intercept, slope = weighted_calibration(ys, ps, w)
+        oe_draws = (reps @ ys) / (reps @ ps)
+        table[name] = {
+            "n": int(mask.sum()),
+            "positives": int(ys.sum()),
+            "observed": float(np.average(ys, weights=w)),
+            "mean_predicted": float(np.average(ps, weights=w)),
+            "roc_auc": _interval(weighted_auc(ys, ps, w), weighted_auc_many(ys, ps, reps)),
+            "observed_over_expected": _interval(float(w @ ys / (w @ ps)), oe_draws),
+            "calibration_intercept": intercept,
+            "calibration_slope": slope,
+        }
+    return table
+
+
+# --- prior shift ------------------------------------------------------------------------------------------------
+
+
+def label_shift_weights(y: np.ndarray, weight: np.ndarray, prevalence: float) -> np.ndarray:
+    """Exam weights rescaled so the weighted positive share equals `prevalence` (p(x | y) unchanged)."""
+    current = np.average(y, weights=weight)
+    return weight * np.where(y == 1, prevalence / current, (1 - prevalence) / (1 - current))
+
+
+def prior_shift(margin: np.ndarray, y: np.ndarray, weight: np.ndarray, prevalence: float) -> float:
+    """The log-odds shift d such that the mean of sigmoid(margin + d), weighted to `prevalence`, equals it."""
+    w = label_shift_weights(y, weight, prevalence)
+
+    def gap(d: float) -> float:
+        return float(np.average(expit(margin + d), weights=w) - prevalence)
+
+    return float(brentq(gap, -5.0, 5.0, xtol=1e-10))
+
+
+def band_table_at(
+    *, y: np.ndarray, p: np.ndarray, weight: np.ndarray, thresholds: dict[str, float], prevalence: float
+) -> dict[str, dict[str, float]]:
+    """Sensitivity and specificity (weighted, within each class: a prior shift leaves them as they are), and PPV,
+    NPV and the share flagged once positives make up `prevalence` of people."""
+    table = {}
+    positive = y == 1
+    for band, cut in thresholds.items():
+        flagged = p >= cut
+        sensitivity = float(np.sum(weight * (flagged & positive)) / np.sum(weight * positive))
+        specificity = float(np.sum(weight * (~flagged & ~positive)) / np.sum(weight * ~positive))
+        flagged_share = sensitivity * prevalence + (1 - specificity) * (1 - prevalence)
+        table[band] = {
+            "threshold": float(cut),
+            "sensitivity": sensitivity,
+            "specificity": specificity,
+            "ppv": sensitivity * prevalence / flagged_share if flagged_share else 0.0,
+            "npv": specificity * (1 - prevalence) / (1 - flagged_share) if flagged_share < 1 else 0.0,
+            "flagged_share": flagged_share,
+        }
+    return table
+
+
+def interval_coverage(
+    *, y: np.ndarray, p: np.ndarray, low: np.ndarray, high: np.ndarray, weight: np.ndarray, groups: int = 10
+) -> dict[str, Any]:
+    """Coverage of the per-person interval on the hold-out, by groups of people with similar estimates.
+
+    Risk cannot be observed for one person, only for a group: people are cut into `groups` equal-sized groups by
+    their estimate, and a group is covered when its weighted observed share of positive screens lies between the
+    group's mean interval ends."""
+    order = np.argsort(p, kind="mergesort")
+    rows = []
+    for chunk in np.array_split(order, groups):
+        w = weight[chunk]
+        observed = float(np.average(y[chunk], weights=w))
+        mean_low, mean_high = float(np.average(low[chunk], weights=w)), float(np.average(high[chunk], weights=w))
+        rows.append(
+            {
+                "n": len(chunk),
+                "mean_estimate": float(np.average(p[chunk], weights=w)),
+                "mean_low": mean_low,
+                "mean_high": mean_high,
+                "observed": observed,
+                "covered": bool(mean_low <= observed <= mean_high),
+            }
+        )
+    return {
+        "groups": rows,
+        "covered_share": float(np.mean([row["covered"] for row in rows])),
+        "mean_width": float(np.average(high - low, weights=weight)),
+    }
