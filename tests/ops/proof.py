@@ -51,6 +51,8 @@ REQUIRED_PANELS = (
     "cache hit rate",
     "age distribution",
     "model version",
+    "share of results per band",
+    "mean estimate",
 )
 # A questionnaire answer written as a JSON key and value: present in a log only if answers were logged.
 ANSWER_IN_LOG = re.compile(r'"(annual_household_income|sleep_hours|weight_kg|height_cm|general_health)"\s*:')

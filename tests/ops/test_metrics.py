@@ -71,6 +71,8 @@ def test_a_scrape_has_request_database_business_and_model_metrics(client, member
         'mhc_screenings_failed_total{model="logistic",reason="scoring_error"}',
         'mhc_credits_total{kind="release"}',
         "mhc_model_info{version=",
+        'mhc_screening_estimate_count{model="ensemble"}',
+        "mhc_model_base_rate ",
     ):
         assert name in text, name
 
