@@ -177,7 +177,7 @@ def current_period_markdown(manifest: dict[str, Any]) -> list[str]:
     """Survey-weighted validation, subgroups, the prior shift, the band table today, skipped answers, intervals."""
     today = manifest["current_period"]
     shift = today["prior_shift"]
-    models = list(catalogue.model_keys())
+    models = [key for key in catalogue.model_keys() if key in today["survey_weighted"]]
     lines = [
         "",
         "## Survey-weighted validation on the held-out cycle",
