@@ -262,6 +262,20 @@ def _rows(columns: Mapping[str, np.ndarray], rows: np.ndarray) -> dict[str, np.n
     return {key: np.asarray(values)[rows] for key, values in columns.items()}
 
 
+def _distinct_rows(
+    answer_model: AnswerModel, completed: Mapping[str, np.ndarray]
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The distinct completed rows, and for every completed row the index of its distinct row."""
+    codes = np.column_stack(
+        [
+            answer_model.levels(key, completed[key]) if key in CATEGORICAL_FEATURES else completed[key]
+            for key in answer_model.features
+        ]
+    ).astype(np.float64)
+    _, first, inverse = np.unique(codes, axis=0, return_index=True, return_inverse=True)
+    return {key: values[first] for key, values in completed.items()}, inverse.reshape(-1)
+
+
 def _skipped_groups(missing: np.ndarray) -> np.ndarray:
     from predictor.features import FACTOR_GROUPS, GROUP_OF_FEATURE
 
@@ -313,19 +327,21 @@ def estimate(
     if len(rows):
         slots = answer_model.n_slots
         completed = answer_model.complete(columns, rows)
-        scored = scorer.score(completed, explain=explain)
-        slot_margin = (scored.margin + shift).reshape(len(rows), slots)
+        # Completions often repeat (a skipped choice has a handful of values): score each distinct row once.
+        distinct, inverse = _distinct_rows(answer_model, completed)
+        scored = scorer.score(distinct, explain=explain)
+        slot_margin = (scored.margin[inverse] + shift).reshape(len(rows), slots)
         mean_probability = expit(slot_margin).mean(axis=1)
         margin[rows] = logit(np.clip(mean_probability, 1e-12, 1 - 1e-12))
         if explain:
-            per_group = scored.contributions.reshape(len(rows), slots, -1).mean(axis=1)
+            per_group = scored.contributions[inverse].reshape(len(rows), slots, -1).mean(axis=1)
             per_group[skipped[rows]] = 0.0
             if contributions is None:
                 contributions = np.zeros((n, per_group.shape[1]))
             contributions[rows] = per_group
             base[rows] = margin[rows] - per_group.sum(axis=1)
         if spread is not None:
-            refit = spread.variance(transform.transform(completed)).reshape(len(rows), slots).mean(axis=1)
+            refit = spread.variance(transform.transform(distinct))[inverse].reshape(len(rows), slots).mean(axis=1)
             variance[rows] = refit + slot_margin.var(axis=1)
     return Estimate(
         probability=expit(margin),
