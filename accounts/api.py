@@ -1,4 +1,4 @@
-from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -10,8 +10,9 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from accounts.models import User
 from accounts.selectors import user_email_taken
-from accounts.services import EMAIL_TAKEN, user_register
+from accounts.services import EMAIL_TAKEN, password_validate, user_register
 
 
 class AuthThrottleMixin:
@@ -31,13 +32,21 @@ class RegisterApi(AuthThrottleMixin, APIView):
         display_name = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
 
         def validate_email(self, value: str) -> str:
-            value = value.strip().lower()
+            value = User.objects.normalize_email(value)
             if user_email_taken(email=value):
                 raise serializers.ValidationError(EMAIL_TAKEN)
             return value
 
         def validate_password(self, value: str) -> str:
-            password_validation.validate_password(value)
+            # The similarity check needs the person: the email and display name as sent (a field error here
+            # still shows beside an invalid email's).
+            raw = self.initial_data
+            try:
+                password_validate(
+                    password=value, email=str(raw.get("email", "")), display_name=str(raw.get("display_name", ""))
+                )
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(error.messages) from error
             return value
 
     class RegisterOutputSerializer(serializers.Serializer):

@@ -2,7 +2,9 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
+from accounts.models import User
 from accounts.selectors import user_email_taken
+from accounts.services import password_validate
 
 
 class SignupForm(forms.Form):
@@ -27,7 +29,7 @@ class SignupForm(forms.Form):
     )
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
+        email = User.objects.normalize_email(self.cleaned_data["email"])
         if user_email_taken(email=email):
             raise forms.ValidationError("An account with this email address already exists. Try logging in.")
         return email
@@ -39,7 +41,7 @@ class SignupForm(forms.Form):
             self.add_error("password2", "The two passwords are not the same.")
         elif p1:
             try:
-                password_validation.validate_password(p1)
+                password_validate(password=p1, email=data.get("email", ""), display_name=data.get("display_name", ""))
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return data

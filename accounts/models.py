@@ -8,6 +8,11 @@ from django_prometheus.models import ExportModelOperationsMixin
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        """The one normal form of an address, everywhere: trimmed and lower-cased (login is case-blind)."""
+        return super().normalize_email((email or "").strip()).lower()
+
     def get_by_natural_key(self, email: str) -> "User":
         # Logging in with Ana@Example.com finds ana@example.com.
         return self.get(email__iexact=email)
@@ -15,7 +20,7 @@ class UserManager(BaseUserManager["User"]):
     def create_user(self, email: str, password: str | None = None, **extra) -> "User":
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=self.normalize_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -55,7 +60,7 @@ class User(ExportModelOperationsMixin("user"), AbstractBaseUser, PermissionsMixi
 
     def clean(self) -> None:
         super().clean()
-        self.email = self.__class__.objects.normalize_email(self.email).lower()
+        self.email = self.__class__.objects.normalize_email(self.email)
 
     def get_short_name(self) -> str:
         return self.display_name or self.email.split("@")[0]

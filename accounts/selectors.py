@@ -2,4 +2,4 @@ from accounts.models import User
 
 
 def user_email_taken(*, email: str) -> bool:
-    return User.objects.filter(email__iexact=email.strip()).exists()
+    return User.objects.filter(email=User.objects.normalize_email(email)).exists()

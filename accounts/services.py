@@ -1,3 +1,4 @@
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
@@ -11,8 +12,27 @@ EMAIL_TAKEN = "An account with this email address already exists."
 user_registered = Signal()
 
 
+def password_validate(*, password: str, email: str, display_name: str = "") -> None:
+    """Run the configured password validators against the person who will own it.
+
+    With the user, UserAttributeSimilarityValidator compares the password with the email and display name
+    (without one it checks nothing). Raises ValidationError with the validators' messages.
+    """
+    person = User(email=User.objects.normalize_email(email), display_name=display_name)
+    password_validation.validate_password(password, user=person)
+
+
 def user_register(*, email: str, password: str, display_name: str = "") -> User:
-    """A new account with whatever other apps attach to it (its wallet and welcome credits), all or nothing."""
+    """A new account with whatever other apps attach to it (its wallet and welcome credits), all or nothing.
+
+    The web form and the API call `password_validate` first to show field errors; this checks again so no other
+    caller can create an account with a password the validators refuse.
+    """
+    email = User.objects.normalize_email(email)
+    try:
+        password_validate(password=password, email=email, display_name=display_name)
+    except ValidationError as error:
+        raise ValidationError({"password": error.messages}) from error
     try:
         with transaction.atomic():
             user = User.objects.create_user(email=email, password=password, display_name=display_name)

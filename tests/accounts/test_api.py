@@ -144,3 +144,34 @@ def test_a_forged_forwarded_for_header_does_not_reset_the_rate_limit(api_client,
     ]
 
     assert statuses == [401, 401, 429]
+
+
+def test_registration_refuses_a_password_too_similar_to_the_email(api_client):
+    response = api_client.post(
+        REGISTER, {"email": "rosalind.franklin@example.com", "password": "rosalindfranklin"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["extra"]["fields"]["password"] == ["The password is too similar to the email address."]
+    assert not User.objects.exists()
+
+
+def test_the_service_itself_refuses_a_password_the_validators_refuse(db):
+    from django.core.exceptions import ValidationError
+
+    from accounts.services import user_register
+
+    with pytest.raises(ValidationError) as error:
+        user_register(email="Rosalind.Franklin@Example.com", password="rosalindfranklin")
+
+    assert error.value.message_dict == {"password": ["The password is too similar to the email address."]}
+    assert not User.objects.exists()
+
+
+def test_every_way_in_stores_the_same_normal_form_of_the_email(db):
+    from accounts.selectors import user_email_taken
+
+    user = User.objects.create_user(email="  Ada@EXAMPLE.com ", password="a-long-test-passphrase-42")
+
+    assert user.email == "ada@example.com"
+    assert user_email_taken(email="ADA@example.COM  ")

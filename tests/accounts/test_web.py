@@ -92,3 +92,14 @@ def test_web_login_attempts_share_the_auth_rate_limit(client, member, monkeypatc
 
     assert statuses == [200, 200, 200, 429]
     assert "Too many attempts" in refused.content.decode()
+
+
+def test_signup_refuses_a_password_too_similar_to_the_email(client):
+    response = client.post(
+        reverse("accounts:signup"),
+        {"email": "rosalind.franklin@example.com", "password1": "rosalindfranklin", "password2": "rosalindfranklin"},
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["password1"] == ["The password is too similar to the email address."]
+    assert not User.objects.exists()
