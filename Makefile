@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format worker beat bench bench-e2e migrate superuser clean serve ops-proof load
+.PHONY: run test test-fast lint format worker beat bench bench-e2e migrate superuser clean serve ops-proof load screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +26,21 @@ run: migrate
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The inner loop: no browser, no subprocesses (production settings, servers, workers), no retraining.
+test-fast: install
+	$(BIN)/python -m pytest -m "not browser and not slow and not subprocess and not celery_worker and not nhanes" $(PYTEST_ARGS)
+
+# Rewrite docs/screenshots/*.png from the browser test (make test leaves them alone).
+screenshots: install
+	SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/hadolint docker/Dockerfile
+	$(BIN)/mypy
+	$(BIN)/python manage.py makemigrations --check --dry-run --verbosity 1
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -16,7 +16,7 @@ Kind = LedgerEntry.Kind
 
 def wallet_balance(*, user: User) -> dict[str, int]:
     row = Wallet.objects.filter(user=user).values("available", "held").first()
-    return row or {"available": 0, "held": 0}
+    return {"available": row["available"], "held": row["held"]} if row else {"available": 0, "held": 0}
 
 
 def ledger_list(*, user: User) -> QuerySet[LedgerEntry]:
@@ -75,7 +75,7 @@ def wallet_audit() -> list[dict]:
         .order_by("user__email")
     )
     return [
-        row
+        dict(row)
         for row in rows
         if (row["ledger_available"] or 0) != row["available"] or (row["ledger_held"] or 0) != row["held"]
     ]

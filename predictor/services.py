@@ -178,7 +178,7 @@ def predict_with_what_ifs(model_key: str, answers: dict[str, Any]) -> tuple[Pred
     return predictions[0], what_if_results(what_ifs, predictions[1:])
 
 
-def explain_margins(model_key: str, answers_list: Sequence[dict[str, Any]]) -> dict[str, np.ndarray]:
+def explain_margins(model_key: str, answers_list: Sequence[dict[str, Any]]) -> dict[str, np.ndarray | None]:
     """The raw decomposition (base, per-question contributions, margin) behind `predict_many`, for audits/tests."""
     _known(model_key)
     result = _estimate(loaded_version(), model_key, answers_list, explain=True)

@@ -272,9 +272,10 @@ def screening_score(*, screening_id: uuid.UUID | str, batch_size: int | None = N
 def _screening_score_claimed(claimed: list[Screening]) -> list[Screening]:
     groups: dict[str, list[Screening]] = {}
     for screening in claimed:
-        metrics.QUEUE_WAIT_SECONDS.labels(model=screening.model_key).observe(
-            (screening.started_at - screening.created_at).total_seconds()
-        )
+        if screening.started_at is not None:  # the claim sets it
+            metrics.QUEUE_WAIT_SECONDS.labels(model=screening.model_key).observe(
+                (screening.started_at - screening.created_at).total_seconds()
+            )
         groups.setdefault(screening.model_key, []).append(screening)
     scored: list[Scored] = []
     for model_key, group in groups.items():
@@ -349,19 +350,18 @@ def _screening_complete_many(items: list[Scored]) -> list[Screening]:
     )
     finished_at = timezone.now()
     done: list[Screening] = []
+    fields: list[str] = []
     for screening_id, item in by_id.items():
-        if screening_id not in still_running:
+        if screening_id not in still_running or item.prediction is None:
             continue
         screening = item.screening
-        for field, value in {
-            **_result_fields(item.prediction, finished_at, item.what_ifs),
-            "status": Status.DONE,
-        }.items():
+        result = {**_result_fields(item.prediction, finished_at, item.what_ifs), "status": Status.DONE}
+        for field, value in result.items():
             setattr(screening, field, value)
+        fields = list(result)
         done.append(screening)
     if not done:
         return []
-    fields = [*_result_fields(items[0].prediction, finished_at, []), "status"]
     if len(done) == 1:
         # The usual case at low load; a plain UPDATE costs far less to build than bulk_update's CASE per field.
         Screening.objects.filter(id=done[0].id).update(**{field: getattr(done[0], field) for field in fields})
@@ -381,9 +381,10 @@ def _observe_done(screenings: list[Screening]) -> None:
     for screening in screenings:
         metrics.COMPLETED.labels(model=screening.model_key, band=screening.risk_band).inc()
         metrics.ESTIMATE.labels(model=screening.model_key).observe(screening.probability)
-        metrics.END_TO_END_SECONDS.labels(model=screening.model_key).observe(
-            (screening.finished_at - screening.created_at).total_seconds()
-        )
+        if screening.finished_at is not None:
+            metrics.END_TO_END_SECONDS.labels(model=screening.model_key).observe(
+                (screening.finished_at - screening.created_at).total_seconds()
+            )
         logger.info("screening done", extra={"screening_id": str(screening.id), "model": screening.model_key})
 
 

@@ -32,10 +32,7 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-}
+# The storage the image's static files were collected with (config/settings/build.py).
 
 # /metrics needs "Authorization: Bearer $METRICS_BEARER_TOKEN"; without a token set, nobody gets metrics.
 METRICS_ALLOW_ANONYMOUS = False

@@ -51,15 +51,19 @@ def browser():
 
 
 @pytest.fixture
-def shoot():
-    """Save a full-page screenshot of the current page at desktop and phone widths, then go back to desktop."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def shoot(tmp_path):
+    """Save a full-page screenshot of the current page at desktop and phone widths, then go back to desktop.
+
+    Into docs/screenshots only when asked (SCREENSHOTS=1), so a test run leaves the committed ones alone.
+    """
+    directory = SCREENSHOTS if os.environ.get("SCREENSHOTS") == "1" else tmp_path
+    directory.mkdir(parents=True, exist_ok=True)
     taken: list[str] = []
 
     def take(page, name: str) -> None:
         for label, (width, height) in WIDTHS.items():
             page.set_viewport_size({"width": width, "height": height})
-            path = SCREENSHOTS / f"{len(taken) // 2 + 1:02d}-{name}-{label}.png"
+            path = directory / f"{len(taken) // 2 + 1:02d}-{name}-{label}.png"
             page.screenshot(path=str(path), full_page=True)
             _shrink(path)
             taken.append(path.name)
