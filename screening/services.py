@@ -380,7 +380,8 @@ def _observe_done(screenings: list[Screening]) -> None:
     waiting.notify_finished([screening.id for screening in screenings])
     for screening in screenings:
         metrics.COMPLETED.labels(model=screening.model_key, band=screening.risk_band).inc()
-        metrics.ESTIMATE.labels(model=screening.model_key).observe(screening.probability)
+        if screening.probability is not None:  # a done screening has one (a database constraint)
+            metrics.ESTIMATE.labels(model=screening.model_key).observe(screening.probability)
         if screening.finished_at is not None:
             metrics.END_TO_END_SECONDS.labels(model=screening.model_key).observe(
                 (screening.finished_at - screening.created_at).total_seconds()
