@@ -4,7 +4,6 @@ from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -13,12 +12,13 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from accounts.models import User
 from accounts.selectors import user_email_taken
 from accounts.services import EMAIL_TAKEN, password_validate, user_register
+from core.throttling import ResilientScopedRateThrottle
 
 
 class AuthThrottleMixin:
     """Login, token and registration endpoints share one rate limit per client address."""
 
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ResilientScopedRateThrottle]
     throttle_scope = "auth"
 
 

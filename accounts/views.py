@@ -5,10 +5,10 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.forms import EmailLoginForm, SignupForm
 from accounts.services import user_register
+from core.throttling import ResilientSimpleRateThrottle
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -27,7 +27,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/signup.html", {"form": form})
 
 
-class WebAuthThrottle(SimpleRateThrottle):
+class WebAuthThrottle(ResilientSimpleRateThrottle):
     """The API's "auth" rate limit, applied to the web login and sharing its counter per client address."""
 
     scope = "auth"

@@ -21,6 +21,10 @@ api_patterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
+# Error pages that need neither the database nor the user; a database outage is a 503 with Retry-After.
+handler404 = "core.errors.page_not_found"
+handler500 = "core.errors.server_error"
+
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("accounts/", include("accounts.urls")),

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.errors import DATABASE_OUTAGE_ERRORS, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE
 from core.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,10 @@ def error_body(message: str, extra: dict[str, Any] | None = None) -> dict[str, A
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.message, exc.extra), status=exc.status_code)
+    if isinstance(exc, DATABASE_OUTAGE_ERRORS):
+        # The database is down or unreachable: a temporary condition, not a bug; the client may retry.
+        logger.warning("database unavailable", extra={"error_type": type(exc).__name__})
+        return Response(error_body(UNAVAILABLE_MESSAGE), status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):

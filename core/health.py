@@ -66,12 +66,23 @@ def check_broker() -> str:
         return conn.transport.driver_name
 
 
+def check_worker() -> str:
+    from celery import current_app
+
+    # A broadcast ping over the broker: only a worker whose consumer is connected and running answers it.
+    replies = current_app.control.ping(timeout=CHECK_TIMEOUT_SECONDS / 2, limit=1)
+    if not replies:
+        raise CheckFailed("no worker answered")
+    return "a worker answered"
+
+
 # Name -> a check returning a short detail or raising. Apps add theirs in AppConfig.ready() (the predictor adds
 # "model"), so core knows no domain app.
 CHECKS: dict[str, Callable[[], str]] = {
     "database": check_database,
     "cache": check_cache,
     "broker": check_broker,
+    "worker": check_worker,
 }
 
 
@@ -82,8 +93,11 @@ def register_readiness_check(name: str, check: Callable[[], str]) -> None:
 def run_checks() -> dict[str, dict[str, object]]:
     results: dict[str, dict[str, object]] = {}
     for name, check in CHECKS.items():
-        if name == "broker" and not broker_configured():
+        if name in {"broker", "worker"} and not broker_configured():
             results[name] = {"ok": True, "detail": "not configured (tasks run in-process)"}
+            continue
+        if name == "worker" and not results.get("broker", {}).get("ok"):
+            results[name] = {"ok": False, "detail": "unknown: the broker is unreachable"}
             continue
         try:
             results[name] = {"ok": True, "detail": check()}
@@ -91,6 +105,8 @@ def run_checks() -> dict[str, dict[str, object]]:
             detail = type(error).__name__
             if name == "cache":
                 detail = f"{_cache_kind()}: {detail}"
+            elif name == "worker" and isinstance(error, CheckFailed):
+                detail = str(error)
             elif name == "broker":
                 detail = f"{settings.CELERY_BROKER_URL.split(':', 1)[0]}: {detail}"
             results[name] = {"ok": False, "detail": detail}

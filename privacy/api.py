@@ -3,10 +3,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.api import AuthThrottleMixin
+from core.throttling import ResilientScopedRateThrottle
 from billing.api import BalanceSerializer
 from billing.selectors import wallet_balance
 from privacy.services import export_filename, user_delete, user_export
@@ -36,7 +36,7 @@ class MeApi(APIView):
         # Deletion checks a password: rate-limit it like login, so a stolen access token is no guessing oracle.
         if self.request.method == "DELETE":
             self.throttle_scope = AuthThrottleMixin.throttle_scope
-            return [ScopedRateThrottle()]
+            return [ResilientScopedRateThrottle()]
         return super().get_throttles()
 
     class DeleteInputSerializer(serializers.Serializer):

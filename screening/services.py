@@ -131,15 +131,43 @@ def screening_submit(
     return Submission(screening=screening, created=True)
 
 
-def _enqueue(screening: Screening) -> None:
+def _enqueue(screening: Screening) -> bool:
     from screening.tasks import score_screening
 
     try:
         score_screening.apply_async(args=[str(screening.id)], task_id=screening.task_id)
-    except Exception:
-        # The broker is unreachable. The screening stays pending with its credits held; the periodic sweep
-        # queues it again or, failing that, fails it and returns the credits.
-        logger.exception("could not queue screening", extra={"screening_id": str(screening.id)})
+    except Exception as error:
+        # The broker is unreachable. The screening stays pending with its credits held and is marked as not on
+        # the queue (no task id): the stuck sweep leaves it alone, since the outage is not its fault, and
+        # screening_requeue_unpublished publishes it within seconds of the broker's return.
+        Screening.objects.filter(id=screening.id, status=Status.PENDING, task_id=screening.task_id).update(task_id="")
+        logger.warning(
+            "could not queue screening", extra={"screening_id": str(screening.id), "error_type": type(error).__name__}
+        )
+        return False
+    return True
+
+
+def screening_requeue_unpublished(*, limit: int = 500) -> int:
+    """Publish the pending screenings that never reached the broker (it was down); stop at the first failure."""
+    published = 0
+    for screening in Screening.objects.filter(status=Status.PENDING, task_id="").order_by("created_at")[:limit]:
+        task_id = str(uuid.uuid4())
+        # Claim the publication, so two runs at once publish a screening once.
+        if (
+            Screening.objects.filter(id=screening.id, status=Status.PENDING, task_id="").update(
+                task_id=task_id, queued_at=timezone.now()
+            )
+            != 1
+        ):
+            continue
+        screening.task_id = task_id
+        if not _enqueue(screening):
+            break
+        published += 1
+    if published:
+        logger.info("unqueued screenings queued", extra={"requeued": published})
+    return published
 
 
 def screening_claim(*, screening_id: uuid.UUID | str) -> Screening | None:
@@ -437,14 +465,10 @@ def screening_sweep_stuck(*, now=None) -> dict[str, int]:
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.SCREENING_STUCK_AFTER_SECONDS)
     counts = {"requeued": 0, "failed": 0}
-    stuck_ids = list(
-        Screening.objects.filter(
-            Q(status=Status.PENDING, queued_at__lt=cutoff) | Q(status=Status.RUNNING, started_at__lt=cutoff)
-        ).values_list("id", flat=True)[:500]
-    )
+    stuck_ids = list(Screening.objects.filter(_stuck(cutoff)).values_list("id", flat=True)[:500])
     for screening_id in stuck_ids:
         try:
-            outcome = _sweep_one(screening_id=screening_id, now=now)
+            outcome = _sweep_one(screening_id=screening_id, now=now, cutoff=cutoff)
         except Exception as error:
             # One screening in an unexpected state must not keep every later one's credits held. Only the error's
             # type is logged: a database error's text can quote the row, answers included.
@@ -460,14 +484,19 @@ def screening_sweep_stuck(*, now=None) -> dict[str, int]:
     return counts
 
 
-@transaction.atomic
-def _sweep_one(*, screening_id: uuid.UUID, now) -> str | None:
-    # skip_locked: a worker finishing this very screening holds its lock; leave it to the worker.
-    screening = (
-        Screening.objects.select_for_update(skip_locked=True)
-        .filter(id=screening_id, status__in=[Status.PENDING, Status.RUNNING])
-        .first()
+def _stuck(cutoff) -> Q:
+    # A pending screening without a task id never reached the broker; screening_requeue_unpublished owns it.
+    return Q(status=Status.PENDING, queued_at__lt=cutoff) & ~Q(task_id="") | Q(
+        status=Status.RUNNING, started_at__lt=cutoff
     )
+
+
+@transaction.atomic
+def _sweep_one(*, screening_id: uuid.UUID, now, cutoff) -> str | None:
+    # skip_locked: a worker finishing this very screening holds its lock; leave it to the worker.
+    # The stuck condition is checked again under the lock: another sweep may have re-queued it since this one
+    # listed it, and failing it now would fail a screening that has just been given its second chance.
+    screening = Screening.objects.select_for_update(skip_locked=True).filter(_stuck(cutoff), id=screening_id).first()
     if screening is None:
         return None
     if screening.requeue_count < 1:

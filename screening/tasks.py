@@ -1,6 +1,11 @@
 from celery import shared_task
 
-from screening.services import TRANSIENT_DATABASE_ERRORS, screening_score, screening_sweep_stuck
+from screening.services import (
+    TRANSIENT_DATABASE_ERRORS,
+    screening_requeue_unpublished,
+    screening_score,
+    screening_sweep_stuck,
+)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5)
@@ -17,3 +22,8 @@ def score_screening(self, screening_id: str) -> str | None:
 @shared_task
 def sweep_stuck_screenings() -> dict[str, int]:
     return screening_sweep_stuck()
+
+
+@shared_task
+def requeue_unpublished_screenings() -> int:
+    return screening_requeue_unpublished()

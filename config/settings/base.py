@@ -150,7 +150,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=30)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)}
+# The worker outlives a broker outage: it retries the connection for ever (at start and after a loss) instead of
+# exiting after Celery's default 100 attempts; compose's restart policy is the second line.
+CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+# Publishing a screening while the broker is down gives up in about a second (the submission is kept and
+# published again by requeue_unpublished_screenings) instead of holding the request.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_BEAT_SCHEDULE = {
     # Hourly, so the 1st of the month is covered within the hour and a missed run catches up; a run finds nobody
     # due once everyone has this month's allowance. Safe with two beats: the ledger allows one per month.
@@ -161,6 +169,11 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-screenings": {
         "task": "screening.tasks.sweep_stuck_screenings",
         "schedule": env.int("SCREENING_SWEEP_EVERY_SECONDS", default=60),
+    },
+    # Screenings submitted while the broker was down reach the queue seconds after it is back.
+    "requeue-unpublished-screenings": {
+        "task": "screening.tasks.requeue_unpublished_screenings",
+        "schedule": env.int("SCREENING_REQUEUE_EVERY_SECONDS", default=10),
     },
 }
 

@@ -67,6 +67,7 @@ class Stack:
     worker_concurrency: int = 2
     scrape_interval: str = "1s"
     with_prometheus: bool = True
+    with_beat: bool = False
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -121,6 +122,8 @@ class Stack:
         self._manage("collectstatic", "--noinput", "--verbosity", "0")
         self._start_web()
         self._start_worker()
+        if self.with_beat:
+            self._start_beat()
         if self.with_prometheus:
             self._start_prometheus()
         self.wait_ready()
@@ -233,6 +236,11 @@ class Stack:
         ]  # fmt: skip
         self._spawn("worker", args, env)
 
+    def _start_beat(self) -> None:
+        args = [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO",
+                f"--schedule={self.workdir / 'celerybeat-schedule'}"]  # fmt: skip
+        self._spawn("beat", args, self.env())
+
     def prometheus_config(self) -> dict:
         """docker/prometheus/prometheus.yml with its targets on this stack's loopback ports."""
         config = yaml.safe_load(PROMETHEUS_CONFIG.read_text())
@@ -302,3 +310,54 @@ def _signal_group(process: subprocess.Popen, signum: int) -> bool:
         return True
     except (ProcessLookupError, PermissionError):
         return False
+
+
+class PrivatePostgres:
+    """A throwaway PostgreSQL server on a free loopback port, in its own directory, that a test may stop and start.
+
+    The shared server on 5432 is never touched. initdb and postgres refuse to run as root, so as root the server
+    runs as the `postgres` system user (which Debian's package creates).
+    """
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.datadir = workdir / "pgdata"
+        self.port = free_port()
+        self.bindir = self._bindir()
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    @staticmethod
+    def _bindir() -> Path:
+        candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+        if candidates:
+            return candidates[-1].parent
+        initdb = shutil.which("initdb")
+        if initdb:
+            return Path(initdb).resolve().parent
+        raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) not found")
+
+    def _run(self, *args: str, timeout: float = 120) -> None:
+        command = [str(self.bindir / args[0]), *args[1:]]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)  # noqa: S603
+        if result.returncode != 0:
+            raise RuntimeError(f"{args[0]} failed:\n{result.stdout}\n{result.stderr}")
+
+    def init(self) -> PrivatePostgres:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.workdir, user="postgres")
+        self._run("initdb", "-D", str(self.datadir), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8")
+        return self
+
+    def start(self) -> None:
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.workdir} -c fsync=off"
+        self._run("pg_ctl", "-D", str(self.datadir), "-l", str(self.workdir / "postgres.log"), "-o", options,
+                  "-w", "start")  # fmt: skip
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.datadir), "-m", "fast", "-w", "stop")
+
+    def is_running(self) -> bool:
+        return (self.datadir / "postmaster.pid").exists()
