@@ -30,6 +30,22 @@ class RegisterApi(AuthThrottleMixin, APIView):
         email = serializers.EmailField(max_length=254)
         password = serializers.CharField(write_only=True, style={"input_type": "password"})
         display_name = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+        confirm_adult = serializers.BooleanField(
+            help_text="Must be true: the person confirms they are 18 or older (the site is for adults)."
+        )
+        accept_privacy = serializers.BooleanField(
+            help_text="Must be true: the person has read the privacy notice (/privacy/) and agrees to it."
+        )
+
+        def validate_confirm_adult(self, value: bool) -> bool:
+            if not value:
+                raise serializers.ValidationError("The site is for people 18 or older; confirm with true.")
+            return value
+
+        def validate_accept_privacy(self, value: bool) -> bool:
+            if not value:
+                raise serializers.ValidationError("Agree to the privacy notice (/privacy/) with true.")
+            return value
 
         def validate_email(self, value: str) -> str:
             value = User.objects.normalize_email(value)
@@ -60,7 +76,8 @@ class RegisterApi(AuthThrottleMixin, APIView):
     def post(self, request: Request) -> Response:
         data = self.RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = user_register(**data.validated_data)
+        fields = data.validated_data
+        user = user_register(email=fields["email"], password=fields["password"], display_name=fields["display_name"])
         return Response(self.RegisterOutputSerializer(user).data, status=status.HTTP_201_CREATED)
 
 

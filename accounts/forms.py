@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.safestring import mark_safe
 
 from accounts.models import User
 from accounts.selectors import user_email_taken
@@ -26,6 +27,24 @@ class SignupForm(forms.Form):
         label="Password again",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    confirm_adult = forms.BooleanField(
+        label="I am 18 or older.",
+        help_text=mark_safe(
+            "This site is for adults. If you are younger than 18, please talk to someone you trust, or reach a "
+            "service for young people: in the US call or text 988, or find a helpline for children and young "
+            'people in your country at <a href="https://childhelplineinternational.org/helplines/" '
+            'rel="noopener noreferrer">Child Helpline International</a>.'
+        ),
+        error_messages={"required": "Tick the box to confirm you are 18 or older."},
+    )
+    accept_privacy = forms.BooleanField(
+        label="I have read the privacy notice and agree that my answers and results are stored to give me my checks.",
+        help_text=mark_safe(
+            '<a href="/privacy/">Read the privacy notice</a>: what we keep, who can see it, and how to download or '
+            "delete it."
+        ),
+        error_messages={"required": "Tick the box to agree to the privacy notice, or we cannot store your checks."},
     )
 
     def clean_email(self) -> str:

@@ -58,6 +58,16 @@ class User(ExportModelOperationsMixin("user"), AbstractBaseUser, PermissionsMixi
     def __str__(self) -> str:
         return self.email
 
+    def save(self, *args, **kwargs) -> None:
+        # A new password (changed, reset, or set by staff) revokes every refresh token issued before it, whatever
+        # the path; access tokens already die with it (CHECK_REVOKE_TOKEN).
+        password_changed = self._password is not None and not self._state.adding
+        super().save(*args, **kwargs)
+        if password_changed:
+            from accounts.services import user_tokens_revoke
+
+            user_tokens_revoke(user=self)
+
     def clean(self) -> None:
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email)

@@ -2,6 +2,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import User
 
@@ -48,3 +49,12 @@ def user_remember_units(*, user: User, units: dict[str, str]) -> None:
     if units and units != user.preferred_units:
         user.preferred_units = units
         user.save(update_fields=["preferred_units"])
+
+
+def user_tokens_revoke(*, user: User) -> int:
+    """Blacklist every refresh token issued to the user (after a password change or reset); returns how many."""
+    outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    revoked = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+    return len(revoked)

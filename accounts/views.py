@@ -8,9 +8,10 @@ from django.shortcuts import redirect, render
 
 from accounts.forms import EmailLoginForm, SignupForm
 from accounts.services import user_register
-from core.throttling import ResilientSimpleRateThrottle
+from core.throttling import AuthRateThrottle, auth_rate_limited
 
 
+@auth_rate_limited
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
@@ -27,13 +28,8 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/signup.html", {"form": form})
 
 
-class WebAuthThrottle(ResilientSimpleRateThrottle):
+class WebAuthThrottle(AuthRateThrottle):
     """The API's "auth" rate limit, applied to the web login and sharing its counter per client address."""
-
-    scope = "auth"
-
-    def get_cache_key(self, request, view) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 class LoginView(auth_views.LoginView):

@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Registration asks for an explicit 18+ confirmation and agreement to the privacy notice.
+CONSENT = {"confirm_adult": True, "accept_privacy": True}
 PY = sys.executable
 TICKS = os.sysconf("SC_CLK_TCK")
 ANSWERS = {
@@ -121,6 +123,8 @@ class Stack:
             "REDIS_URL": f"redis://127.0.0.1:{self.ports['redis']}/1",
             "CELERY_BROKER_URL": f"redis://127.0.0.1:{self.ports['redis']}/0",
             "STATIC_ROOT": str(self.workdir / "static"),
+            # No mail leaves the bench; production refuses the console backend.
+            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "GUNICORN_BIND": f"127.0.0.1:{self.ports['web']}",
             "LOG_LEVEL": "WARNING",
             "GUNICORN_LOG_LEVEL": "warning",
@@ -265,7 +269,7 @@ def tokens_for(stack: Stack, clients: int, tag: str) -> list[str]:
         email, password = f"bench-{tag}-{n}@example.com", "bench-pass-phrase-42"
         for attempt in range(5):  # a busy machine may drop a connection while a worker restarts
             try:
-                stack.request("POST", "/api/v1/auth/register/", {"email": email, "password": password})
+                stack.request("POST", "/api/v1/auth/register/", {"email": email, "password": password, **CONSENT})
                 _, body, _ = stack.request("POST", "/api/v1/auth/token/", {"email": email, "password": password})
                 tokens.append(body["access"])
                 break

@@ -33,6 +33,8 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 API = "/api/v1"
+# Registration asks for an explicit 18+ confirmation and agreement to the privacy notice.
+CONSENT = {"confirm_adult": True, "accept_privacy": True}
 MODELS = ("logistic", "logistic", "forest", "xgboost", "ensemble")  # the cheap model twice as often
 MIX = (("questionnaire", 30), ("models", 10), ("submit", 20), ("history", 20), ("me", 10), ("login", 10))
 # Realistic ranges for numeric answers; anything else is drawn from the low part of its allowed range.
@@ -129,7 +131,7 @@ def virtual_user(base_url: str, deadline: float, stats: Stats, seed: int) -> Non
     rng = random.Random(seed)
     client = Client(base_url, stats)
     email, password = f"load-{uuid.uuid4().hex[:12]}@example.com", f"load-{uuid.uuid4().hex}"
-    client.call("register", "POST", "/auth/register/", {"email": email, "password": password}, expect=(201,))
+    client.call("register", "POST", "/auth/register/", {"email": email, "password": password, **CONSENT}, expect=(201,))
     status, tokens = client.call("login", "POST", "/auth/token/", {"email": email, "password": password})
     if status != 200:
         return

@@ -1,14 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
-from django_otp.admin import OTPAdminSite
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core import health
 from core import metrics as core_metrics
 from core import views as core_views
+from core.admin_site import StaffAdminSite
 
 # Staff sign in to the admin with a password and a one-time code from a device of theirs (docs/operations.md).
-admin.site.__class__ = OTPAdminSite
+# The login form is rate-limited like the site's (core.admin_site).
+admin.site.__class__ = StaffAdminSite
 
 api_patterns = [
     path("", include("accounts.api_urls")),
@@ -18,7 +19,8 @@ api_patterns = [
     path("", include("screening.api_urls")),
     path("", include("privacy.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file, so the docs page runs under the strict CSP.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
 # Error pages that need neither the database nor the user; a database outage is a 503 with Retry-After.
@@ -27,6 +29,7 @@ handler500 = "core.errors.server_error"
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    path("privacy/", core_views.privacy, name="privacy"),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("privacy.urls")),
     path("", include("billing.urls")),

@@ -7,7 +7,9 @@ import logging
 import traceback
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions
@@ -33,6 +35,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # The database is down or unreachable: a temporary condition, not a bug; the client may retry.
         logger.warning("database unavailable", extra={"error_type": type(exc).__name__})
         return Response(error_body(UNAVAILABLE_MESSAGE), status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            error_body(f"The request body is too large (at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes)."),
+            status=413,
+        )
+    if isinstance(exc, SuspiciousOperation):
+        return Response(error_body("The request could not be read."), status=400)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):

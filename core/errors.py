@@ -23,7 +23,7 @@ def is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
-def _page(template: str, status: int, **context) -> HttpResponse:
+def render_error_page(template: str, status: int, **context) -> HttpResponse:
     # No request and so no context processors: nothing here may query the database or load the user.
     html = loader.get_template(template).render({"help_resources": DEFAULT_HELP_RESOURCES, **context})
     return HttpResponse(html, status=status)
@@ -33,7 +33,7 @@ def unavailable(request: HttpRequest) -> HttpResponse:
     if is_api(request):
         response = JsonResponse({"message": UNAVAILABLE_MESSAGE, "extra": {}}, status=503)
     else:
-        response = _page("503.html", 503, retry_after=RETRY_AFTER_SECONDS)
+        response = render_error_page("503.html", 503, retry_after=RETRY_AFTER_SECONDS)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
@@ -46,10 +46,10 @@ def server_error(request: HttpRequest) -> HttpResponse:
         return unavailable(request)
     if is_api(request):
         return JsonResponse({"message": SERVER_ERROR_MESSAGE, "extra": {}}, status=500)
-    return _page("500.html", 500)
+    return render_error_page("500.html", 500)
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api(request):
         return JsonResponse({"message": "Not found.", "extra": {}}, status=404)
-    return _page("404.html", 404)
+    return render_error_page("404.html", 404)

@@ -422,6 +422,9 @@ def _clean_number(question: Question, value: Any) -> int | float:
                     raise ValueError(MONEY_MESSAGE) from None
     try:
         number = float(value)
+    except OverflowError:
+        # An integer of hundreds of digits is beyond any float, and far beyond any question's range.
+        raise ValueError(_range_message(question)) from None
     except (TypeError, ValueError):
         if question.currency:
             raise ValueError(MONEY_MESSAGE) from None

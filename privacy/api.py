@@ -6,9 +6,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import AuthThrottleMixin
-from core.throttling import ResilientScopedRateThrottle
 from billing.api import BalanceSerializer
 from billing.selectors import wallet_balance
+from core.throttling import ResilientScopedRateThrottle
 from privacy.services import export_filename, user_delete, user_export
 
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from billing.selectors import wallet_balance
 from core.audit import health_data_access_list
+from core.throttling import auth_rate_limited
 from privacy.forms import DeleteAccountForm
 from privacy.services import export_filename, user_delete, user_export
 
@@ -48,6 +49,7 @@ def export(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
+@auth_rate_limited
 def delete(request: HttpRequest) -> HttpResponse:
     form = DeleteAccountForm(request.POST)
     if form.is_valid():

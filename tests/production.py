@@ -11,6 +11,7 @@ PRODUCTION_ENV = {
     "JWT_SIGNING_KEY": "another-very-long-signing-key-9f8e7d6c5b4a3928171615141312",
     "ALLOWED_HOSTS": "mhc.example.org",
     "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
 }
 
 

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import LOGGING, REDIS_URL, SIMPLE_JWT, env
+from .base import EMAIL_BACKEND, LOGGING, REDIS_URL, REST_FRAMEWORK, SIMPLE_JWT, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -19,8 +19,14 @@ SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": JWT_SIGNING_KEY}
 if not REDIS_URL:
     raise ImproperlyConfigured("Set REDIS_URL: production needs Redis for the cache, rate limits and the task queue.")
 CELERY_TASK_ALWAYS_EAGER = False
+# The console backend prints e-mails, working password-reset links included, into the web log.
+if EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":
+    raise ImproperlyConfigured("Set EMAIL_BACKEND (and EMAIL_HOST...): production never prints e-mails to its log.")
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Trust X-Forwarded-Proto only when a proxy that sets it is configured (NUM_PROXIES >= 1): without one, any client
+# could send the header and make a plain-HTTP request count as secure.
+if REST_FRAMEWORK["NUM_PROXIES"] > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 # Prometheus and the container health checks talk plain HTTP to the app server on the private network.
 SECURE_REDIRECT_EXEMPT = [r"^metrics$", r"^healthz$", r"^readyz$"]

@@ -14,7 +14,11 @@ ME = reverse("api-me")
 
 
 def register(client, email="ana@example.com", password="correct-horse-battery-9"):
-    return client.post(REGISTER, {"email": email, "password": password, "display_name": "Ana"}, format="json")
+    return client.post(
+        REGISTER,
+        {"email": email, "password": password, "display_name": "Ana", "confirm_adult": True, "accept_privacy": True},
+        format="json",
+    )
 
 
 def test_a_new_person_registers_and_gets_the_welcome_credits(api_client, settings):
@@ -47,7 +51,7 @@ def test_a_weak_password_and_a_bad_email_get_field_errors(api_client):
 
     assert response.status_code == 400
     fields = response.json()["extra"]["fields"]
-    assert set(fields) == {"email", "password"}
+    assert set(fields) == {"email", "password", "confirm_adult", "accept_privacy"}
     assert any("too short" in message for message in fields["password"])
 
 

@@ -38,7 +38,14 @@ def test_token_refresh_registration_and_web_login_keep_working(
         token = api_client.post(reverse("api-token"), {"email": member.email, "password": password})
         refresh = api_client.post(reverse("api-token-refresh"), {"refresh": token.json()["refresh"]})
         register = api_client.post(
-            reverse("api-register"), {"email": "new@example.com", "password": "correct-horse-battery-9"}, format="json"
+            reverse("api-register"),
+            {
+                "email": "new@example.com",
+                "password": "correct-horse-battery-9",
+                "confirm_adult": True,
+                "accept_privacy": True,
+            },
+            format="json",
         )
         login = client.post(reverse("accounts:login"), {"username": member.email, "password": password})
 

@@ -15,6 +15,8 @@ def test_signing_up_logs_the_person_in_with_their_welcome_credits(client, settin
             "display_name": "",
             "password1": "quiet-river-stone-7",
             "password2": "quiet-river-stone-7",
+            "confirm_adult": "on",
+            "accept_privacy": "on",
         },
         follow=True,
     )

@@ -88,6 +88,8 @@ def test_a_person_checks_reads_the_result_exports_and_deletes_everything(live_se
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password again").fill(PASSWORD)
+    page.get_by_label("I am 18 or older.").check()
+    page.get_by_label("I have read the privacy notice").check()
     shoot(page, "signup")
     page.get_by_role("button", name="Sign up").click()
     expect(page.get_by_text("Welcome! Your account is ready")).to_be_visible()

@@ -35,3 +35,23 @@ def test_production_refuses_a_jwt_key_equal_to_the_secret_key():
 
     assert result.returncode != 0
     assert "JWT_SIGNING_KEY must differ" in result.stderr
+
+
+@pytest.mark.slow
+def test_production_refuses_the_console_email_backend():
+    result = manage("check", **{**PRODUCTION_ENV, "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"})
+
+    assert result.returncode != 0
+    assert "EMAIL_BACKEND" in result.stderr
+
+
+PROXY_HEADER = "from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)"
+
+
+@pytest.mark.slow
+def test_x_forwarded_proto_is_trusted_only_behind_a_configured_proxy():
+    direct = manage("shell", "--no-imports", "-c", PROXY_HEADER, **PRODUCTION_ENV)
+    proxied = manage("shell", "--no-imports", "-c", PROXY_HEADER, **{**PRODUCTION_ENV, "NUM_PROXIES": "1"})
+
+    assert direct.stdout.strip() == "None", direct.stderr
+    assert proxied.stdout.strip() == "('HTTP_X_FORWARDED_PROTO', 'https')", proxied.stderr

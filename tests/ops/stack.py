@@ -103,6 +103,8 @@ class Stack:
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "METRICS_BEARER_TOKEN": self.token,
             "STATIC_ROOT": str(self.workdir / "static"),
+            # No mail leaves a test stack; production refuses the console backend.
+            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "LOG_FORMAT": "json",
             # Load generators log in and register from one address and spend credits quickly.
             "THROTTLE_AUTH_RATE": "100000/min",

@@ -24,6 +24,8 @@ from tests.ops.stack import PrivatePostgres, Stack, http_get, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
+# Registration asks for an explicit 18+ confirmation and agreement to the privacy notice.
+CONSENT = {"confirm_adult": True, "accept_privacy": True}
 ANSWERS = {"age": 41, "sex": "female", "sleep_hours": 6}
 
 
@@ -56,7 +58,7 @@ def _json(raw: bytes):
 
 def register_and_login(base: str) -> tuple[str, str, str]:
     email, password = f"outage-{uuid.uuid4().hex[:8]}@example.com", "correct-horse-battery-9"
-    status, _, _ = call(base, "POST", "/api/v1/auth/register/", {"email": email, "password": password})
+    status, _, _ = call(base, "POST", "/api/v1/auth/register/", {"email": email, "password": password, **CONSENT})
     assert status == 201
     status, _, tokens = call(base, "POST", "/api/v1/auth/token/", {"email": email, "password": password})
     assert status == 200
@@ -91,7 +93,9 @@ def test_a_redis_outage_keeps_sign_in_working_and_every_screening_is_scored_when
         submitted = []
         for attempt in range(3):
             new_email = f"during-{attempt}-{uuid.uuid4().hex[:6]}@example.com"
-            status, _, _ = call(base, "POST", "/api/v1/auth/register/", {"email": new_email, "password": password})
+            status, _, _ = call(
+                base, "POST", "/api/v1/auth/register/", {"email": new_email, "password": password, **CONSENT}
+            )
             observed.setdefault("register", []).append(status)
             status, _, _ = call(base, "POST", "/api/v1/auth/token/", {"email": email, "password": password})
             observed.setdefault("token", []).append(status)

@@ -1,0 +1,48 @@
+"""Browser security headers: a strict Content-Security-Policy and a Permissions-Policy on every page."""
+
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from screening.models import Screening
+from tests.factories import ScreeningFactory
+
+pytestmark = pytest.mark.django_db
+
+INLINE_STYLE = re.compile(r"\sstyle\s*=", re.IGNORECASE)
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>", re.IGNORECASE)
+
+
+def test_pages_send_a_strict_csp_and_a_permissions_policy(client):
+    response = client.get(reverse("home"))
+
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    assert "script-src 'self'" in csp
+    assert "style-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert "unsafe-eval" not in csp
+    assert "camera=()" in response["Permissions-Policy"]
+    assert "geolocation=()" in response["Permissions-Policy"]
+
+
+def test_no_page_needs_an_inline_style_or_script(client, member):
+    done = ScreeningFactory(
+        owner=member, status=Screening.Status.DONE, probability=0.31, risk_band="moderate", base_rate=0.087,
+        model_version="v-test", finished_at=timezone.now(),
+    )  # fmt: skip
+    client.force_login(member)
+    urls = [
+        reverse("home"), reverse("screening:new"), reverse("screening:history"), reverse("billing:credits"),
+        reverse("accounts:settings"), reverse("predictor:model-card"), reverse("screening:detail", args=[done.pk]),
+        reverse("api-docs"),
+    ]  # fmt: skip
+    for url in urls:
+        html = client.get(url).content.decode()
+        assert not INLINE_STYLE.search(html), url
+        assert not INLINE_SCRIPT.search(html), url
+    result = client.get(reverse("screening:detail", args=[done.pk])).content.decode()
+    assert 'width="31.0"' in result  # the bar's width is an SVG attribute now
