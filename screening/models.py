@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_prometheus.models import ExportModelOperationsMixin
 
+from core.fields import EncryptedCharField, EncryptedFloatField, EncryptedJSONField
 from predictor.services import band_choices, model_choices
 
 
@@ -23,19 +24,21 @@ class Screening(ExportModelOperationsMixin("screening"), models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="screenings")
     # Choices from the predictor's catalogue (callables, so a new model needs no migration).
     model_key = models.CharField("model", max_length=16, choices=model_choices)
-    answers = models.JSONField()
+    # Health data is encrypted at rest (core.fields, docs/privacy.md#encryption-at-rest); what the site must filter,
+    # count or sort by — status, model, dates, cost, version — stays plain.
+    answers = EncryptedJSONField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    probability = models.FloatField(null=True, blank=True)
-    risk_band = models.CharField(max_length=16, choices=band_choices, blank=True)
-    factors = models.JSONField(default=list, blank=True)
-    what_ifs = models.JSONField(
+    probability = EncryptedFloatField(null=True, blank=True)
+    risk_band = EncryptedCharField(max_length=16, choices=band_choices, blank=True)
+    factors = EncryptedJSONField(default=list, blank=True)
+    what_ifs = EncryptedJSONField(
         default=list,
         blank=True,
         help_text="The same model's estimate with one modifiable answer moved to a healthier value "
         "(predictor.whatifs), scored with the result.",
     )
     model_version = models.CharField(max_length=64, blank=True)
-    base_rate = models.FloatField(null=True, blank=True)
+    base_rate = EncryptedFloatField(null=True, blank=True)
     cost = models.PositiveIntegerField()
     error_message = models.CharField(max_length=300, blank=True, help_text="Shown to the owner; no internals.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -85,10 +88,6 @@ class Screening(ExportModelOperationsMixin("screening"), models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["pending", "running", "done", "failed"]), name="screening_status_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(probability__isnull=True) | Q(probability__gte=0, probability__lte=1),
-                name="screening_probability_in_unit_interval",
             ),
             models.CheckConstraint(
                 condition=~Q(status="done") | Q(probability__isnull=False, finished_at__isnull=False),

@@ -238,7 +238,7 @@ def _score_group(model_key: str, screenings: list[Screening]) -> list[Scored]:
     scored = []
     for screening, (start, alternatives) in zip(screenings, spans, strict=True):
         prediction = predictions[start]
-        if not math.isfinite(prediction.probability):
+        if not _is_probability(prediction.probability):
             scored.append(_score_one(screening))
             continue
         what_ifs = what_if_results(alternatives, predictions[start + 1 : start + 1 + len(alternatives)])
@@ -246,11 +246,16 @@ def _score_group(model_key: str, screenings: list[Screening]) -> list[Scored]:
     return scored
 
 
+def _is_probability(value: float) -> bool:
+    # The database cannot check the range of an encrypted value; this is the check it used to make.
+    return math.isfinite(value) and 0 <= value <= 1
+
+
 def _score_one(screening: Screening) -> Scored:
     try:
         prediction = predict(screening.model_key, screening.answers)
-        if not math.isfinite(prediction.probability):
-            raise ValueError("the model returned a non-finite probability")
+        if not _is_probability(prediction.probability):
+            raise ValueError("the model returned no probability in [0, 1]")
     except (SoftTimeLimitExceeded, *TRANSIENT_DATABASE_ERRORS):
         raise
     except Exception as error:

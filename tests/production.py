@@ -12,6 +12,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "mhc.example.org",
     "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
     "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "FIELD_ENCRYPTION_KEYS": "yBC8N0n5P0Gb8kQx8cYq3Gm3m3bQ1m2kQ1m3bQ1m2kQ=",
 }
 
 

@@ -210,6 +210,13 @@ OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Mental Health Checker")
 AUDITLOG_INCLUDE_ALL_MODELS = False
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
+# --- Encryption at rest (core.fields, docs/privacy.md) -----------------------------------------------------------
+# Fernet keys, comma-separated, newest first: the first encrypts, every one decrypts. Generate one with
+#   python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+# Empty (development, tests): a key derived from SECRET_KEY and SALT_KEY. Production refuses to start without keys.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+SALT_KEY = env.list("FIELD_ENCRYPTION_SALT", default=["mental-health-checker-development-only"])
+
 # --- Browser security headers -----------------------------------------------------------------------------------
 # Only this site's own scripts, styles and images run: no inline script or style (bars are SVG attributes, the
 # API docs load Swagger UI's start-up script as a file), nothing from a CDN, no framing.

@@ -19,6 +19,9 @@ SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": JWT_SIGNING_KEY}
 if not REDIS_URL:
     raise ImproperlyConfigured("Set REDIS_URL: production needs Redis for the cache, rate limits and the task queue.")
 CELERY_TASK_ALWAYS_EAGER = False
+# Answers and results are encrypted with keys of their own, never with a key derived from the session secret.
+if not env.list("FIELD_ENCRYPTION_KEYS", default=[]):
+    raise ImproperlyConfigured("Set FIELD_ENCRYPTION_KEYS: production encrypts answers and results at rest.")
 # The console backend prints e-mails, working password-reset links included, into the web log.
 if EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":
     raise ImproperlyConfigured("Set EMAIL_BACKEND (and EMAIL_HOST...): production never prints e-mails to its log.")

@@ -105,6 +105,7 @@ class Stack:
             "STATIC_ROOT": str(self.workdir / "static"),
             # No mail leaves a test stack; production refuses the console backend.
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+            "FIELD_ENCRYPTION_KEYS": "Yk0x5o0vV1q8Hh3m0wq7cJ8mYQ0yQb6pW1d2E3r4T5U=",
             "LOG_FORMAT": "json",
             # Load generators log in and register from one address and spend credits quickly.
             "THROTTLE_AUTH_RATE": "100000/min",

@@ -1,0 +1,86 @@
+"""Model fields encrypted at rest with django-fernet-encrypted-fields (Fernet: AES-128-CBC + HMAC-SHA256).
+
+The whole value is encrypted — a JSON document as one token, so neither its keys nor its values nor its types show
+in the database — and every write path encrypts it, `QuerySet.update()` included (Django prepares the value with
+`get_db_prep_value`). Keys come from FIELD_ENCRYPTION_KEYS (Fernet keys, newest first): the first encrypts, any of
+them decrypts, so a rotation adds a key in front and `manage.py encryption_rotate` re-encrypts the rows. Without
+configured keys (development, tests) the library derives one from SECRET_KEY and SALT_KEY. A value that is not a
+token (a row written before encryption) is read as it is, and encrypted on its next save or rotation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.db import models
+from encrypted_fields.fields import EncryptedFieldMixin as LibraryEncryptedFieldMixin
+
+
+@functools.lru_cache(maxsize=8)
+def _fernet(keys: tuple[bytes, ...]) -> MultiFernet:
+    return MultiFernet([Fernet(key) for key in keys])
+
+
+class EncryptedFieldMixin(LibraryEncryptedFieldMixin):
+    @property
+    def keys(self) -> list[bytes]:
+        configured = getattr(settings, "FIELD_ENCRYPTION_KEYS", None)
+        if configured:
+            return [key.encode() if isinstance(key, str) else key for key in configured]
+        return _derived_keys(settings.SECRET_KEY, tuple(getattr(settings, "SECRET_KEY_FALLBACKS", ())))
+
+    @property
+    def f(self) -> MultiFernet:
+        # Not cached on the field: a rotation (or a test's settings) changes the keys without a restart of the class.
+        return _fernet(tuple(self.keys))
+
+    def to_text(self, value: Any) -> str:
+        return str(value)
+
+    def from_text(self, text: str) -> Any:
+        return text
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None or hasattr(value, "resolve_expression"):
+            return value
+        return self.f.encrypt(self.to_text(value).encode()).decode()
+
+    def to_python(self, value: Any) -> Any:
+        if not isinstance(value, str) or hasattr(self, "_already_decrypted"):
+            return value
+        # A value that is not a token was written before encryption: read it as it is.
+        with contextlib.suppress(InvalidToken):
+            value = self.f.decrypt(value.encode()).decode()
+        return self.from_text(value)
+
+
+@functools.lru_cache(maxsize=4)
+def _derived_keys(secret_key: str, fallbacks: tuple[str, ...]) -> list[bytes]:
+    # The library's own derivation (PBKDF2 over SECRET_KEY and SALT_KEY), computed once per process.
+    probe = LibraryEncryptedFieldMixin()
+    return LibraryEncryptedFieldMixin.keys.func(probe)
+
+
+class EncryptedJSONField(EncryptedFieldMixin, models.TextField):
+    def to_text(self, value: Any) -> str:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+    def from_text(self, text: str) -> Any:
+        return json.loads(text)
+
+
+class EncryptedFloatField(EncryptedFieldMixin, models.FloatField):
+    def to_text(self, value: Any) -> str:
+        return repr(float(value))
+
+    def from_text(self, text: str) -> Any:
+        return float(text)
+
+
+class EncryptedCharField(EncryptedFieldMixin, models.CharField):
+    pass
