@@ -37,7 +37,7 @@ def test_no_page_needs_an_inline_style_or_script(client, member):
     client.force_login(member)
     urls = [
         reverse("home"), reverse("screening:new"), reverse("screening:history"), reverse("billing:credits"),
-        reverse("accounts:settings"), reverse("predictor:model-card"), reverse("screening:detail", args=[done.pk]),
+        reverse("privacy:settings"), reverse("predictor:model-card"), reverse("screening:detail", args=[done.pk]),
         reverse("api-docs"),
     ]  # fmt: skip
     for url in urls:

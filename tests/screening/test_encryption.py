@@ -105,7 +105,7 @@ def test_history_chart_and_export_still_read_the_values(client, member, scored, 
     client.force_login(member)
 
     history = client.get(reverse("screening:history"))
-    export = json.loads(client.get(reverse("accounts:export")).content)
+    export = json.loads(client.get(reverse("privacy:export")).content)
 
     assert history.status_code == 200
     assert "43%" in history.content.decode()
