@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from predictor.exceptions import AnswersInvalid
@@ -42,12 +41,6 @@ class AnswersSerializer(serializers.Serializer):
             return validate_answers({key: (sorted(v) if isinstance(v, set) else v) for key, v in data.items()})
         except AnswersInvalid as error:
             raise serializers.ValidationError(error.errors) from error
-
-
-@extend_schema_field(AnswersSerializer)
-class AnswersField(serializers.JSONField):
-    """Answers as JSON, documented in the OpenAPI schema question by question (AnswersSerializer), so the schema is
-    typed from the questionnaire; the screening service validates them with the same messages as the web form."""
 
 
 class ChoiceSerializer(serializers.Serializer):

@@ -9,7 +9,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.http import preferred_wait
-from predictor.serializers import AnswersField
 from screening.models import Screening
 from screening.selectors import screening_get_awaited, screening_list
 from screening.services import screening_submit
@@ -42,7 +41,7 @@ class ScreeningSerializer(serializers.ModelSerializer):
     error = serializers.CharField(source="error_message", allow_blank=True)
     url = serializers.SerializerMethodField()
     # Declared: the model field is encrypted text in the database; the API shows the answers as JSON.
-    answers = AnswersField(read_only=True)
+    answers = serializers.JSONField(read_only=True)
 
     class Meta:
         model = Screening
@@ -63,7 +62,7 @@ class ScreeningSerializer(serializers.ModelSerializer):
 
 class ScreeningSubmitInputSerializer(serializers.Serializer):
     model = serializers.CharField(help_text="One of the keys listed by GET /api/v1/models/.")
-    answers = AnswersField(help_text="Question key -> answer, as described by GET /api/v1/questionnaire/.")
+    answers = serializers.JSONField(help_text="Question key -> answer, as described by GET /api/v1/questionnaire/.")
 
 
 class ScreeningSubmittedSerializer(serializers.Serializer):
