@@ -67,6 +67,10 @@ def _derived_keys(secret_key: str, fallbacks: tuple[str, ...]) -> list[bytes]:
 
 
 class EncryptedJSONField(EncryptedFieldMixin, models.TextField):
+    # For django-stubs: the Python value is JSON data, not the text stored.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
     def to_text(self, value: Any) -> str:
         return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
@@ -75,6 +79,9 @@ class EncryptedJSONField(EncryptedFieldMixin, models.TextField):
 
 
 class EncryptedFloatField(EncryptedFieldMixin, models.FloatField):
+    _pyi_private_set_type: float | int | None
+    _pyi_private_get_type: float
+
     def to_text(self, value: Any) -> str:
         return repr(float(value))
 
