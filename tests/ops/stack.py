@@ -147,7 +147,12 @@ class Stack:
         self._drop_database()
 
     def __enter__(self) -> Stack:
-        return self.start()
+        # A start that fails half-way (a process that never gets ready) must not leave the others running.
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
