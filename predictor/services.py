@@ -171,11 +171,11 @@ def predict(model_key: str, answers: dict[str, Any]) -> Prediction:
 
 
 def predict_with_what_ifs(model_key: str, answers: dict[str, Any]) -> tuple[Prediction, list[dict[str, Any]]]:
-    """The person's prediction and its what-ifs (`predictor.whatifs`), scored together as rows of one vectorised
-    call of the same model: the what-ifs cost no extra model call, and each is the model's own output."""
+    """The person's prediction and its what-ifs (`predictor.whatifs`): each what-if is the same model's own output
+    for the changed answers, scored in one vectorised call without explanations (nothing shows a what-if's)."""
     what_ifs = what_if_answers(answers)
-    predictions = predict_many(model_key, [answers, *(w.answers for w in what_ifs)])
-    return predictions[0], what_if_results(what_ifs, predictions[1:])
+    prediction = predict_many(model_key, [answers])[0]
+    return prediction, what_if_results(what_ifs, predict_many(model_key, [w.answers for w in what_ifs], explain=False))
 
 
 def explain_margins(model_key: str, answers_list: Sequence[dict[str, Any]]) -> dict[str, np.ndarray | None]:

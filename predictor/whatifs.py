@@ -2,10 +2,10 @@
 
 Only habits a person can change are offered (`MODIFIABLE`): sleep, physical activity, sitting, smoking, alcohol,
 diet and body-mass index. Age, sex, income, education, household, work, conditions, general health and visits
-are never varied. Each alternative is scored by the same model in the same vectorised pass as the person's own
-answers (`predictor.services.predict_with_what_ifs`), so its number is the model's own output for the changed
-answers and costs no extra model call. The figures describe an association in survey data, not what changing a
-habit would do.
+are never varied. Each alternative is scored by the same model, all of a batch's alternatives in one vectorised
+call without explanations beside the call for the people's own answers (`predictor.services.predict_with_what_ifs`,
+`screening.services`), so its number is the model's own output for the changed answers. The figures describe an
+association in survey data, not what changing a habit would do.
 """
 
 from __future__ import annotations

@@ -221,28 +221,27 @@ class Scored:
 
 def _score_group(model_key: str, screenings: list[Screening]) -> list[Scored]:
     """One vectorised call for screenings of one model; if it fails, one call each, so a bad one fails alone."""
-    # Each screening's what-ifs (predictor.whatifs) are more rows of the same call: no extra model call.
-    rows: list[dict[str, Any]] = []
-    spans = []
-    for screening in screenings:
-        alternatives = what_if_answers(screening.answers)
-        spans.append((len(rows), alternatives))
-        rows.append(screening.answers)
-        rows.extend(alternative.answers for alternative in alternatives)
+    # Each screening's what-ifs (predictor.whatifs) are scored in one more call for the whole group, without
+    # explanations: nothing shows a what-if's factors, and explaining them cost more than scoring everything else.
+    alternatives = [what_if_answers(screening.answers) for screening in screenings]
     try:
-        predictions = predict_many(model_key, rows)
+        predictions = predict_many(model_key, [screening.answers for screening in screenings])
+        what_if_predictions = predict_many(
+            model_key, [w.answers for group in alternatives for w in group], explain=False
+        )
     except (SoftTimeLimitExceeded, *TRANSIENT_DATABASE_ERRORS):
         raise
     except Exception:
         return [_score_one(screening) for screening in screenings]
     scored = []
-    for screening, (start, alternatives) in zip(screenings, spans, strict=True):
-        prediction = predictions[start]
+    start = 0
+    for screening, prediction, group in zip(screenings, predictions, alternatives, strict=True):
+        group_predictions = what_if_predictions[start : start + len(group)]
+        start += len(group)
         if not _is_probability(prediction.probability):
             scored.append(_score_one(screening))
             continue
-        what_ifs = what_if_results(alternatives, predictions[start + 1 : start + 1 + len(alternatives)])
-        scored.append(Scored(screening, prediction, what_ifs=what_ifs))
+        scored.append(Scored(screening, prediction, what_ifs=what_if_results(group, group_predictions)))
     return scored
 
 
