@@ -24,6 +24,7 @@ Figures only; nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import http.client
 import json
@@ -117,6 +118,8 @@ class Stack:
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "DJANGO_SECRET_KEY": "bench-" + secrets.token_urlsafe(40),
             "JWT_SIGNING_KEY": "bench-jwt-" + secrets.token_urlsafe(40),
+            # Production encrypts answers and results at rest: a Fernet key (32 random bytes, url-safe base64).
+            "FIELD_ENCRYPTION_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "SECURE_SSL_REDIRECT": "false",
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:{self.ports['postgres']}/mhc",
