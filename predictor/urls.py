@@ -7,4 +7,5 @@ app_name = "predictor"
 urlpatterns = [
     path("models/", views.model_card, name="model-card"),
     path("models/plots/<str:name>.png", views.model_card_plot, name="model-card-plot"),
+    path("models/MODEL_CARD.md", views.model_card_full, name="model-card-full"),
 ]

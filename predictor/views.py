@@ -14,6 +14,9 @@ from predictor.exceptions import ArtifactError
 from predictor.registry import loaded_version
 
 PLOTS = {"roc": "roc.png", "calibration": "calibration.png"}
+# The full card train_models writes beside the models: survey-weighted and subgroup tables with their intervals,
+# the prior shift and today's band table, skipped answers and the interval's coverage.
+FULL_CARD = "MODEL_CARD.md"
 
 
 def card_context(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -47,6 +50,9 @@ def card_context(manifest: dict[str, Any]) -> dict[str, Any]:
         "limitations": catalogue.limitations(manifest),
         "explanations": [(entry.name, entry.explanation) for entry in catalogue.models()],
         "base_rate_percent": 100 * manifest["base_rate"],
+        "today_percent": 100 * manifest["current_period"]["prior_shift"]["figure"]
+        if "current_period" in manifest
+        else None,
         "robustness_all": [
             (catalogue.name_of(key), auc)
             for key, auc in manifest.get("robustness", {}).get("all_optional_unanswered", {}).items()
@@ -75,5 +81,19 @@ def model_card_plot(request: HttpRequest, name: str) -> HttpResponse:
     if not matches_manifest(version.directory, version.manifest, PLOTS[name]):
         raise Http404("Plot missing or not matching the manifest.")
     response = HttpResponse((version.directory / PLOTS[name]).read_bytes(), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@require_GET
+def model_card_full(request: HttpRequest) -> HttpResponse:
+    """The active version's MODEL_CARD.md as train_models wrote it, served only while it matches the manifest."""
+    try:
+        version = loaded_version()
+    except ArtifactError as error:
+        raise Http404("No active model version.") from error
+    if not matches_manifest(version.directory, version.manifest, FULL_CARD):
+        raise Http404("Model card missing or not matching the manifest.")
+    response = HttpResponse((version.directory / FULL_CARD).read_bytes(), content_type="text/markdown; charset=utf-8")
     response["Cache-Control"] = "public, max-age=3600"
     return response

@@ -72,6 +72,46 @@ def test_the_model_card_page_shows_the_manifest_numbers_and_plots(client, use_ar
     assert client.get("/models/plots/manifest.png").status_code == 404
 
 
+def test_the_model_card_page_gives_todays_figure_and_links_the_full_card_train_models_wrote(client):
+    # The shipped version: its manifest carries the prior shift and the survey-weighted tables.
+    manifest = loaded_version().manifest
+    shift = manifest["current_period"]["prior_shift"]
+
+    page = client.get(reverse("predictor:model-card")).content.decode()
+
+    assert f"{100 * shift['figure']:.1f} %" in page
+    assert "assumption about today's population" in page
+    assert reverse("predictor:model-card-full") in page
+    full = client.get(reverse("predictor:model-card-full"))
+    assert full.status_code == 200
+    assert full["Content-Type"] == "text/markdown; charset=utf-8"
+    card = full.content.decode()
+    assert card == (loaded_version().directory / "MODEL_CARD.md").read_text()
+    assert "Survey-weighted validation" in card
+    assert "Risk bands today" in card
+
+
+def test_a_full_model_card_that_no_longer_matches_its_manifest_is_not_served(
+    client, settings, trained_artifacts, tmp_path
+):
+    import shutil
+
+    from predictor import registry
+
+    copy = tmp_path / "ml_artifacts"
+    shutil.copytree(trained_artifacts, copy)
+    settings.ML_ARTIFACTS_DIR = copy
+    settings.PREDICTOR_ACTIVE_VERSION = ""
+    registry.clear_cache()
+    try:
+        assert client.get(reverse("predictor:model-card-full")).status_code == 200
+        card = next(copy.glob("*/MODEL_CARD.md"))
+        card.write_text(card.read_text() + "\nAn edited figure.\n")
+        assert client.get(reverse("predictor:model-card-full")).status_code == 404
+    finally:
+        registry.clear_cache()
+
+
 def test_the_answers_serializer_reports_each_question(db):
     serializer = AnswersSerializer(data={"age": 12, "sleep_hours": 3, "shoe_size": 44})
 
