@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from core.audit import health_data_access_record
+from core.audit import HealthDataAdminMixin
 from core.exceptions import ApplicationError
 from screening.models import Screening
 from screening.services import screening_retry
@@ -14,7 +14,7 @@ HEALTH_DATA_PERMISSION = "screening.view_health_data"
 
 
 @admin.register(Screening)
-class ScreeningAdmin(admin.ModelAdmin):
+class ScreeningAdmin(HealthDataAdminMixin):
     """Status, model and money for everyone with view_screening; answers and results only on one screening's page,
     only with the view_health_data permission, and each such page view is recorded for its owner to see.
 
@@ -32,46 +32,12 @@ class ScreeningAdmin(admin.ModelAdmin):
         "base_rate", "model_version", "factors_display", "answers_display", "created_at", "queued_at",
         "started_at", "finished_at", "requeue_count", "retry_of", "idempotency_key", "task_id",
     ]  # fmt: skip
+    health_data_permission = HEALTH_DATA_PERMISSION
     health_data_fields = ("probability", "risk_band", "base_rate", "factors_display", "answers_display")
+    health_data_lookups = tuple(Screening.HEALTH_DATA_FIELDS)
 
-    def get_fields(self, request: HttpRequest, obj=None):
-        if request.user.has_perm(HEALTH_DATA_PERMISSION):
-            return self.fields
-        return [name for name in self.fields if name not in self.health_data_fields]
-
-    def get_readonly_fields(self, request: HttpRequest, obj=None):
-        return self.get_fields(request, obj)
-
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
-        # Django allows any lookup on a local field from the URL (?risk_band=high, ?answers__age=34); refused here,
-        # so a list filtered by a hand-made URL cannot say whose band or answer is what.
-        if lookup.split("__", 1)[0] in Screening.HEALTH_DATA_FIELDS:
-            return False
-        return super().lookup_allowed(lookup, value, request)
-
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if response.status_code == 200 and request.user.has_perm(HEALTH_DATA_PERMISSION):
-            screening = self.get_object(request, object_id)
-            if screening is not None:
-                health_data_access_record(
-                    request=request,
-                    instance=screening,
-                    owner_id=screening.owner_id,
-                    what="answers and result",
-                    record_date=screening.created_at.date(),
-                )
-        return response
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        # Health data leaves only with its owner's account deletion.
-        return False
+    def health_data_what(self, obj: Screening) -> str:
+        return "answers and result"
 
     @admin.display(description="factors")
     def factors_display(self, obj: Screening):
