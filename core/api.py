@@ -13,8 +13,9 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions
+from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import as_serializer_error
+from rest_framework.serializers import ValidationError, as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DATABASE_OUTAGE_ERRORS, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE
@@ -71,3 +72,22 @@ def _detail_message(data: Any) -> str:
     if isinstance(data, list) and data:
         return str(data[0])
     return "The request could not be completed."
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def idempotency_key_from(request: Request, *, max_length: int) -> str:
+    """The request's Idempotency-Key ('' when absent), refused with a field error when longer than `max_length`."""
+    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+    if len(key) > max_length:
+        raise ValidationError({IDEMPOTENCY_HEADER: [f"Use at most {max_length} characters."]})
+    return key
+
+
+def submitted_headers(*, location: str, created: bool) -> dict[str, str]:
+    """Location of what a submission made, and Idempotent-Replayed when the key's earlier answer is replayed."""
+    headers = {"Location": location}
+    if not created:
+        headers["Idempotent-Replayed"] = "true"
+    return headers

@@ -8,12 +8,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import IDEMPOTENCY_HEADER, idempotency_key_from, submitted_headers
 from core.http import preferred_wait
 from screening.models import Screening
 from screening.selectors import screening_get_awaited, screening_list
 from screening.services import screening_submit
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX_LENGTH = Screening._meta.get_field("idempotency_key").max_length
 
 
@@ -104,11 +104,7 @@ class ScreeningListCreateApi(ListAPIView):
     def post(self, request: Request) -> Response:
         data = ScreeningSubmitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        idempotency_key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-        if len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
-            raise serializers.ValidationError(
-                {IDEMPOTENCY_HEADER: [f"Use at most {IDEMPOTENCY_KEY_MAX_LENGTH} characters."]}
-            )
+        idempotency_key = idempotency_key_from(request, max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
         submission = screening_submit(
             user=request.user,
             model_key=data.validated_data["model"],
@@ -116,9 +112,7 @@ class ScreeningListCreateApi(ListAPIView):
             idempotency_key=idempotency_key,
         )
         body = ScreeningSubmittedSerializer(submission.screening, context={"request": request}).data
-        headers = {"Location": body["url"]}
-        if not submission.created:
-            headers["Idempotent-Replayed"] = "true"
+        headers = submitted_headers(location=body["url"], created=submission.created)
         return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
 
 

@@ -11,13 +11,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import IDEMPOTENCY_HEADER, idempotency_key_from, submitted_headers
 from symptoms.fhir import CONTENT_TYPE, questionnaire_response
 from symptoms.instruments import INSTRUMENTS, PHQ9, instrument_schema
 from symptoms.models import SymptomCheck
 from symptoms.selectors import symptom_check_get, symptom_check_list
 from symptoms.services import symptom_check_submit
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX_LENGTH = SymptomCheck._meta.get_field("idempotency_key").max_length
 
 PHQ9_EXAMPLE_ANSWERS = {
@@ -141,11 +141,7 @@ class SymptomCheckListCreateApi(ListAPIView):
     def post(self, request: Request) -> Response:
         data = SymptomCheckSubmitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        idempotency_key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-        if len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
-            raise serializers.ValidationError(
-                {IDEMPOTENCY_HEADER: [f"Use at most {IDEMPOTENCY_KEY_MAX_LENGTH} characters."]}
-            )
+        idempotency_key = idempotency_key_from(request, max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
         submission = symptom_check_submit(
             user=request.user,
             instrument_key=data.validated_data["instrument"],
@@ -153,9 +149,7 @@ class SymptomCheckListCreateApi(ListAPIView):
             idempotency_key=idempotency_key,
         )
         body = SymptomCheckSerializer(submission.check, context={"request": request}).data
-        headers = {"Location": body["url"]}
-        if not submission.created:
-            headers["Idempotent-Replayed"] = "true"
+        headers = submitted_headers(location=body["url"], created=submission.created)
         return Response(body, status=status.HTTP_201_CREATED, headers=headers)
 
 
