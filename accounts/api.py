@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -77,7 +78,12 @@ class RegisterApi(AuthThrottleMixin, APIView):
         data = self.RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        user = user_register(email=fields["email"], password=fields["password"], display_name=fields["display_name"])
+        user = user_register(
+            email=fields["email"],
+            password=fields["password"],
+            display_name=fields["display_name"],
+            language=get_language(),
+        )
         return Response(self.RegisterOutputSerializer(user).data, status=status.HTTP_201_CREATED)
 
 

@@ -2,6 +2,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_prometheus.models import ExportModelOperationsMixin
 
 
@@ -39,6 +40,9 @@ class User(ExportModelOperationsMixin("user"), AbstractBaseUser, PermissionsMixi
     is_staff = models.BooleanField(default=False, help_text="Can log in to the admin site.")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # The site's language for this person (a code from settings.LANGUAGES): set at sign-up from the request,
+    # changed with the language switcher or on the account page. Blank: the browser's Accept-Language decides.
+    language = models.CharField(_("language"), max_length=10, blank=True)
     preferred_units = models.JSONField(
         default=dict, blank=True, help_text='The units the person last used per measurement: {"height_cm": "ft_in"}.'
     )

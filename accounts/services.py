@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -23,7 +24,7 @@ def password_validate(*, password: str, email: str, display_name: str = "") -> N
     password_validation.validate_password(password, user=person)
 
 
-def user_register(*, email: str, password: str, display_name: str = "") -> User:
+def user_register(*, email: str, password: str, display_name: str = "", language: str = "") -> User:
     """A new account with whatever other apps attach to it (its wallet and welcome credits), all or nothing.
 
     The web form and the API call `password_validate` first to show field errors; this checks again so no other
@@ -36,12 +37,33 @@ def user_register(*, email: str, password: str, display_name: str = "") -> User:
         raise ValidationError({"password": error.messages}) from error
     try:
         with transaction.atomic():
-            user = User.objects.create_user(email=email, password=password, display_name=display_name)
+            user = User.objects.create_user(
+                email=email, password=password, display_name=display_name, language=language_or_blank(language)
+            )
             user_registered.send(sender=User, user=user)
     except IntegrityError as error:
         # Two sign-ups with the same address at once: the database's unique index decides.
         raise ValidationError({"email": [EMAIL_TAKEN]}) from error
     return user
+
+
+def language_or_blank(language: str | None) -> str:
+    """A code from settings.LANGUAGES ("es-mx" -> "es"), or "" for one the site does not offer."""
+    offered = {code for code, _ in settings.LANGUAGES}
+    language = (language or "").lower()
+    if language in offered:
+        return language
+    base = language.split("-")[0]
+    return base if base in offered else ""
+
+
+def user_set_language(*, user: User, language: str) -> str:
+    """Keep the person's language (a code from settings.LANGUAGES); returns what was stored."""
+    language = language_or_blank(language)
+    if language and language != user.language:
+        user.language = language
+        user.save(update_fields=["language"])
+    return language
 
 
 def user_remember_units(*, user: User, units: dict[str, str]) -> None:

@@ -1,13 +1,19 @@
 import math
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from accounts.forms import EmailLoginForm, SignupForm
-from accounts.services import user_register
+from accounts.services import language_or_blank, user_register, user_set_language
+from core.middleware import LANGUAGE_SESSION_KEY
 from core.throttling import AuthRateThrottle, auth_rate_limited
 
 
@@ -21,9 +27,10 @@ def signup(request: HttpRequest) -> HttpResponse:
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password1"],
             display_name=form.cleaned_data["display_name"],
+            language=translation.get_language(),
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Welcome! Your account is ready and your welcome credits are in your wallet.")
+        messages.success(request, _("Welcome! Your account is ready and your welcome credits are in your wallet."))
         return redirect("home")
     return render(request, "accounts/signup.html", {"form": form})
 
@@ -40,19 +47,57 @@ class LoginView(auth_views.LoginView):
         throttle = WebAuthThrottle()
         if not throttle.allow_request(request, self):
             # Refused before any password is checked, so guessing gains nothing.
-            messages.error(request, f"Too many attempts. Try again in {math.ceil(throttle.wait() or 1)} seconds.")
+            seconds = math.ceil(throttle.wait() or 1)
+            messages.error(
+                request,
+                translation.ngettext(
+                    "Too many attempts. Try again in %(seconds)d second.",
+                    "Too many attempts. Try again in %(seconds)d seconds.",
+                    seconds,
+                )
+                % {"seconds": seconds},
+            )
             form = self.authentication_form(request, initial={"username": request.POST.get("username", "")})
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        messages.success(self.request, "You are logged in.")
+        messages.success(self.request, _("You are logged in."))
         return response
 
 
 class LogoutView(auth_views.LogoutView):
     def post(self, request, *args, **kwargs):
         response = super().post(request, *args, **kwargs)
-        messages.info(request, "You are logged out. Take care.")
+        messages.info(request, _("You are logged out. Take care."))
         return response
+
+
+@require_POST
+def language(request: HttpRequest) -> HttpResponse:
+    """The language switcher (a plain form, no JavaScript): like Django's set_language, and for a signed-in person
+    the choice is kept on their account, so it follows them to their next sign-in on any device."""
+    next_url = request.POST.get("next") or request.META.get("HTTP_REFERER") or "/"
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    chosen = language_or_blank(request.POST.get("language"))
+    if not chosen:
+        return response
+    if request.user.is_authenticated:
+        user_set_language(user=request.user, language=chosen)
+        request.session[LANGUAGE_SESSION_KEY] = chosen
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        chosen,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response

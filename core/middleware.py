@@ -1,4 +1,4 @@
-"""Request ids and the one log line per request."""
+"""Request ids and the one log line per request; the language of each request."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
+from django.utils import translation
 
 from core.logging import request_id_var, screening_id_var
 
@@ -81,3 +83,28 @@ class PermissionsPolicyMiddleware:
         if settings.PERMISSIONS_POLICY:
             response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
+
+
+# The session key holding a signed-in person's language (accounts puts User.language there at login and when it
+# changes), so choosing the language of a web request never reads the user row.
+LANGUAGE_SESSION_KEY = "_language"
+
+
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """The language of a request: the signed-in person's own choice, else Django's order (the language cookie the
+    switcher sets, then Accept-Language, then LANGUAGE_CODE).
+
+    The API (/api/) goes straight to Django's order: an API client says its language with Accept-Language. Both
+    are cheap: a request without a session cookie reads no session, and nothing here reads the database.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        language = None
+        if not request.path_info.startswith("/api/") and settings.SESSION_COOKIE_NAME in request.COOKIES:
+            chosen = request.session.get(LANGUAGE_SESSION_KEY)
+            if chosen and translation.check_for_language(chosen):
+                language = translation.get_supported_language_variant(chosen)
+        if language is None:
+            language = translation.get_language_from_request(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]
