@@ -152,7 +152,8 @@ def summary(request: HttpRequest) -> HttpResponse:
     and the latest life-factor estimate with its model version."""
     latest = symptom_latest(user=request.user)
     instruments = []
-    for key, instrument in INSTRUMENTS.items():
+    for key, original in INSTRUMENTS.items():
+        instrument = original.localized()  # the page's language where a published version is held
         check = latest.get(key)
         rows = [(item, instrument.option(check.answers[item.key])) for item in instrument.items] if check else []
         difficulty = None

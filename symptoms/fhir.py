@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import override
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
@@ -21,26 +22,37 @@ def _coding(code: str, display: str) -> dict[str, str]:
     return {"system": LOINC, "code": code, "display": display}
 
 
-def questionnaire_response(check: SymptomCheck) -> dict[str, Any]:
-    """One check as a QuestionnaireResponse: each item with its LOINC code and LA answer code, and the total."""
+def _in_english(text: Any) -> str:
+    """A code's display stays English whatever the page's language (the title is translated for pages)."""
+    with override("en"):
+        return str(text)
+
+
+def questionnaire_response(check: SymptomCheck, language: str | None = None) -> dict[str, Any]:
+    """One check as a QuestionnaireResponse: each item with its LOINC code and LA answer code, and the total.
+
+    Item texts are the wording of `language` (default: the active one) where a published version is held, and the
+    resource's `language` says which; answer codings keep LOINC's own (English) display, as the code system gives it.
+    """
     instrument = check.definition
+    shown = instrument.localized(language)
     items: list[dict[str, Any]] = []
-    for item in instrument.items:
+    for item, shown_item in zip(instrument.items, shown.items, strict=True):
         option = instrument.option(check.answers[item.key])
         items.append(
             {
                 "linkId": item.loinc,
-                "text": item.text,
+                "text": shown_item.text,
                 "answer": [{"valueCoding": _coding(option.loinc, option.label)}],
             }
         )
     difficulty = instrument.difficulty
-    if difficulty and check.answers.get(difficulty.key) is not None:
+    if difficulty and shown.difficulty and check.answers.get(difficulty.key) is not None:
         option = instrument.difficulty_option(check.answers[difficulty.key])
         items.append(
             {
                 "linkId": difficulty.loinc or difficulty.key,
-                "text": difficulty.text,
+                "text": shown.difficulty.text,
                 "answer": [{"valueCoding": _coding(option.loinc, option.label)}],
             }
         )
@@ -50,7 +62,8 @@ def questionnaire_response(check: SymptomCheck) -> dict[str, Any]:
     resource = {
         "resourceType": "QuestionnaireResponse",
         "id": str(check.id),
-        "meta": {"tag": [_coding(instrument.loinc, instrument.title)]},
+        "meta": {"tag": [_coding(instrument.loinc, _in_english(instrument.title))]},
+        "language": shown.language,
         # LOINC publishes its forms as FHIR Questionnaires at http://loinc.org/q/<panel code>.
         "questionnaire": f"{LOINC}/q/{instrument.loinc}",
         "status": "completed",

@@ -4,12 +4,22 @@ A new instrument is one more entry in INSTRUMENTS. Wording is the published text
 were developed by Drs. Robert L. Spitzer, Janet B.W. Williams, Kurt Kroenke and colleagues, with an educational
 grant from Pfizer Inc.; no permission is required to reproduce, translate, display or distribute them.
 Codes are LOINC (http://loinc.org): panel, one code per item, the total score, and the LA answer codes.
+
+Published translations sit beside the English as data (`Translation`), never in the gettext catalogues: a
+validated instrument's wording is copied from its official version, not translated by whoever fills in a
+catalogue. `Instrument.localized(language)` serves the version for the request's language and the English original,
+marked as a fallback, where no verified version is held (docs/symptoms.md says which and where each comes from).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
 
 from symptoms.exceptions import SymptomAnswersInvalid
 
@@ -36,16 +46,32 @@ class Item:
 @dataclass(frozen=True)
 class Band:
     key: str
-    label: str
+    label: str | Promise  # the site's word for the band (translated by the catalogues), not instrument wording
     low: int
     high: int
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One published translation of an instrument: every text a person reads, verbatim from its official version."""
+
+    language: str  # the Django language code it serves, e.g. "es"
+    tag: str  # BCP 47 tag of the version, as FHIR's `language` wants it, e.g. "es-US"
+    version: str  # the version's name on the publisher's site, e.g. "Spanish for the USA"
+    stem: str
+    recall: str
+    items: tuple[str, ...]  # in item order
+    options: tuple[str, ...]  # in value order
+    source: str  # the attribution line as the translated form prints it
+    difficulty: str = ""
+    difficulty_options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Instrument:
     key: str
     name: str
-    title: str
+    title: str | Promise
     loinc: str
     total_loinc: str
     total_label: str
@@ -59,6 +85,26 @@ class Instrument:
     # The optional last question ("If you checked off any problems, how difficult..."): not scored.
     difficulty: Item | None = None
     difficulty_options: tuple[Option, ...] = field(default=())
+    translations: tuple[Translation, ...] = field(default=(), repr=False)
+    # The language of the wording this object carries (BCP 47), and the one that was asked for when it differs:
+    # `localized()` sets both; the definitions below are the English originals.
+    language: str = "en-US"
+    requested_language: str = "en"
+
+    @property
+    def is_fallback(self) -> bool:
+        """True when another language was asked for and the English original is served instead."""
+        return _base(self.requested_language) != _base(self.language)
+
+    def translation(self, language: str | None) -> Translation | None:
+        base = _base(language)
+        return next((t for t in self.translations if t.language == base), None)
+
+    def localized(self, language: str | None = None) -> Instrument:
+        """This instrument in `language` (default: the active one) where a published version is held, otherwise
+        the English original with `is_fallback` set. Values, keys, codes and bands are the same in every language,
+        so scoring never depends on it."""
+        return _localized(self.key, _base(language or get_language()))
 
     @property
     def max_total(self) -> int:
@@ -87,6 +133,39 @@ class Instrument:
         return [*self.items, *([self.difficulty] if self.difficulty else [])]
 
 
+def _base(language: str | None) -> str:
+    """ "es-mx" -> "es"; nothing active -> "en"."""
+    return (language or "en").split("-")[0].lower()
+
+
+@lru_cache(maxsize=32)
+def _localized(key: str, language: str) -> Instrument:
+    original = INSTRUMENTS[key]
+    if language == "en":
+        return original
+    translation = original.translation(language)
+    if translation is None:
+        return replace(original, requested_language=language)
+    difficulty = original.difficulty
+    return replace(
+        original,
+        stem=translation.stem,
+        recall=translation.recall,
+        source=translation.source,
+        items=tuple(replace(item, text=text) for item, text in zip(original.items, translation.items, strict=True)),
+        options=tuple(
+            replace(option, label=label) for option, label in zip(original.options, translation.options, strict=True)
+        ),
+        difficulty=replace(difficulty, text=translation.difficulty) if difficulty else None,
+        difficulty_options=tuple(
+            replace(option, label=label)
+            for option, label in zip(original.difficulty_options, translation.difficulty_options, strict=True)
+        ),
+        language=translation.tag,
+        requested_language=language,
+    )
+
+
 FREQUENCY = (
     Option(0, "Not at all", "LA6568-5"),
     Option(1, "Several days", "LA6569-3"),
@@ -108,10 +187,104 @@ PFIZER_SOURCE = (
     "grant from Pfizer Inc. No permission required to reproduce, translate, display or distribute."
 )
 
+# --- Published translations (Pfizer's PHQ screeners, translated for Pfizer by MAPI Research Trust). Copied verbatim,
+# each item cross-checked against at least two independent public copies; docs/symptoms.md names them. Do not edit:
+# a change here is a different questionnaire. The GAD-7 "Russian for Russia" is not here: only one public copy was
+# found, so it could not be cross-checked, and the English original is served instead.
+
+SPANISH_US_FREQUENCY = ("Ningún día", "Varios días", "Más de la mitad de los días", "Casi todos los días")
+SPANISH_US_STEM = (
+    "Durante las últimas 2 semanas, ¿qué tan seguido ha tenido molestias debido a los siguientes problemas?"
+)
+SPANISH_US_SOURCE = (
+    "Elaborado por los doctores Robert L. Spitzer, Janet B.W. Williams, Kurt Kroenke y colegas, mediante una "
+    "subvención educativa otorgada por Pfizer Inc. No se requiere permiso para reproducir, traducir, presentar o "
+    "distribuir."
+)
+RUSSIAN_FREQUENCY = ("Ни разу", "Несколько дней", "Более недели", "Почти каждый день")
+# The Russian form's own footer was found in one public copy only, so the verified English line is kept.
+RUSSIAN_SOURCE = PFIZER_SOURCE
+
+PHQ9_SPANISH_US = Translation(
+    language="es",
+    tag="es-US",
+    version="Spanish for the USA",
+    stem=SPANISH_US_STEM,
+    recall="Durante las últimas 2 semanas",
+    items=(
+        "Poco interés o placer en hacer cosas",
+        "Se ha sentido decaído(a), deprimido(a) o sin esperanzas",
+        "Ha tenido dificultad para quedarse o permanecer dormido(a), o ha dormido demasiado",
+        "Se ha sentido cansado(a) o con poca energía",
+        "Sin apetito o ha comido en exceso",
+        "Se ha sentido mal con usted mismo(a) – o que es un fracaso o que ha quedado mal con usted mismo(a) o con "
+        "su familia",
+        "Ha tenido dificultad para concentrarse en ciertas actividades, tales como leer el periódico o ver la "
+        "televisión",
+        "¿Se ha movido o hablado tan lento que otras personas podrían haberlo notado? o lo contrario – muy "
+        "inquieto(a) o agitado(a) que ha estado moviéndose mucho más de lo normal",
+        "Pensamientos de que estaría mejor muerto(a) o de lastimarse de alguna manera",
+    ),
+    options=SPANISH_US_FREQUENCY,
+    source=SPANISH_US_SOURCE,
+    difficulty=(
+        "Si marcó cualquiera de los problemas, ¿qué tanta dificultad le han dado estos problemas para hacer su "
+        "trabajo, encargarse de las tareas del hogar, o llevarse bien con otras personas?"
+    ),
+    difficulty_options=("No ha sido difícil", "Un poco difícil", "Muy difícil", "Extremadamente difícil"),
+)
+
+PHQ9_RUSSIAN = Translation(
+    language="ru",
+    tag="ru-RU",
+    version="Russian for Russia",
+    stem="Как часто за последние 2 недели Вас беспокоили следующие проблемы?",
+    recall="За последние 2 недели",
+    items=(
+        "Вам не хотелось ничего делать",
+        "У Вас было плохое настроение, Вы были подавлены или испытывали чувство безысходности",
+        "Вам было трудно заснуть, у Вас был прерывистый сон, или Вы слишком много спали",
+        "Вы были утомлены, или у Вас было мало сил",
+        "У Вас был плохой аппетит, или Вы переедали",
+        "Вы плохо о себе думали: считали себя неудачником (неудачницей), или были в себе разочарованы, или "
+        "считали, что подвели свою семью",
+        "Вам было трудно сосредоточиться (например, на чтении газеты или на просмотре телепередач)",
+        "Вы двигались или говорили настолько медленно, что окружающие это замечали? Или, наоборот, Вы были "
+        "настолько суетливы или взбудоражены, что двигались гораздо больше обычного",
+        "Вас посещали мысли о том, что Вам лучше было бы умереть, или о том, чтобы причинить себе какой-нибудь вред",
+    ),
+    options=RUSSIAN_FREQUENCY,
+    source=RUSSIAN_SOURCE,
+    difficulty=(
+        "Если Вы положительно ответили на какие-нибудь пункты, то оцените, насколько трудно Вам было работать, "
+        "заниматься домашними делами или общаться с людьми из-за этих проблем?"
+    ),
+    difficulty_options=("Совсем не трудно", "Немного трудно", "Очень трудно", "Чрезвычайно трудно"),
+)
+
+GAD7_SPANISH_US = Translation(
+    language="es",
+    tag="es-US",
+    version="Spanish for the USA",
+    stem=SPANISH_US_STEM,
+    recall="Durante las últimas 2 semanas",
+    items=(
+        "Se ha sentido nervioso(a), ansioso(a) o con los nervios de punta",
+        "No ha sido capaz de parar o controlar su preocupación",
+        "Se ha preocupado demasiado por motivos diferentes",
+        "Ha tenido dificultad para relajarse",
+        "Se ha sentido tan inquieto(a) que no ha podido quedarse quieto(a)",
+        "Se ha molestado o irritado fácilmente",
+        "Ha tenido miedo de que algo terrible fuera a pasar",
+    ),
+    options=SPANISH_US_FREQUENCY,
+    source=SPANISH_US_SOURCE,
+)
+
 PHQ9 = Instrument(
     key="phq9",
     name="PHQ-9",
-    title="Patient Health Questionnaire (PHQ-9)",
+    title=_("Patient Health Questionnaire (PHQ-9)"),
     loinc="44249-1",
     total_loinc="44261-6",
     total_label="Patient Health Questionnaire 9 item (PHQ-9) total score",
@@ -152,22 +325,23 @@ PHQ9 = Instrument(
     ),
     options=FREQUENCY,
     bands=(
-        Band("minimal", "Minimal", 0, 4),
-        Band("mild", "Mild", 5, 9),
-        Band("moderate", "Moderate", 10, 14),
-        Band("moderately_severe", "Moderately severe", 15, 19),
-        Band("severe", "Severe", 20, 27),
+        Band("minimal", _("Minimal"), 0, 4),
+        Band("mild", _("Mild"), 5, 9),
+        Band("moderate", _("Moderate"), 10, 14),
+        Band("moderately_severe", _("Moderately severe"), 15, 19),
+        Band("severe", _("Severe"), 20, 27),
     ),
     minutes=2,
     source=PFIZER_SOURCE,
     difficulty=Item("phq9_difficulty", 10, DIFFICULTY_TEXT, "69722-7"),
     difficulty_options=DIFFICULTY,
+    translations=(PHQ9_SPANISH_US, PHQ9_RUSSIAN),
 )
 
 GAD7 = Instrument(
     key="gad7",
     name="GAD-7",
-    title="Generalized Anxiety Disorder 7-item scale (GAD-7)",
+    title=_("Generalized Anxiety Disorder 7-item scale (GAD-7)"),
     loinc="69737-5",
     total_loinc="70274-6",
     total_label="Generalized anxiety disorder 7 item (GAD-7) total score",
@@ -184,19 +358,21 @@ GAD7 = Instrument(
     ),
     options=FREQUENCY,
     bands=(
-        Band("minimal", "Minimal", 0, 4),
-        Band("mild", "Mild", 5, 9),
-        Band("moderate", "Moderate", 10, 14),
-        Band("severe", "Severe", 15, 21),
+        Band("minimal", _("Minimal"), 0, 4),
+        Band("mild", _("Mild"), 5, 9),
+        Band("moderate", _("Moderate"), 10, 14),
+        Band("severe", _("Severe"), 15, 21),
     ),
     minutes=2,
     source=PFIZER_SOURCE,
+    translations=(GAD7_SPANISH_US,),
 )
 
 INSTRUMENTS: dict[str, Instrument] = {instrument.key: instrument for instrument in (PHQ9, GAD7)}
 INSTRUMENT_CHOICES = [(instrument.key, instrument.name) for instrument in INSTRUMENTS.values()]
+# Keyed by band so no lazy label is hashed (that would translate it at import time).
 BAND_CHOICES = sorted(
-    {(band.key, band.label) for instrument in INSTRUMENTS.values() for band in instrument.bands},
+    {band.key: band.label for instrument in INSTRUMENTS.values() for band in instrument.bands}.items(),
     key=lambda choice: choice[0],
 )
 
@@ -219,21 +395,25 @@ def _as_choice(value: Any, allowed: set[int]) -> int | None:
 
 
 def validate_answers(instrument: Instrument, answers: Any) -> dict[str, int | None]:
-    """Every item answered with one of its values; the difficulty question optional. Errors name each item."""
+    """Every item answered with one of its values; the difficulty question optional. Errors name each item, in the
+    active language (the options as the person reads them)."""
     if not isinstance(answers, dict):
-        raise SymptomAnswersInvalid({"answers": ["Send the answers as an object of item: value."]})
+        raise SymptomAnswersInvalid({"answers": [gettext("Send the answers as an object of item: value.")]})
+    shown = instrument.localized()
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, int | None] = {}
     allowed = {option.value for option in instrument.options}
-    choices = ", ".join(f"{o.value} ({o.label.lower()})" for o in instrument.options)
+    choices = ", ".join(f"{o.value} ({o.label.lower()})" for o in shown.options)
     for item in instrument.items:
         value = answers.get(item.key)
         if value is None or value == "":
-            errors[item.key] = [f"Please answer question {item.number}."]
+            errors[item.key] = [gettext("Please answer question %(number)s.") % {"number": item.number}]
             continue
         choice = _as_choice(value, allowed)
         if choice is None:
-            errors[item.key] = [f"Question {item.number}: choose one of {choices}."]
+            errors[item.key] = [
+                gettext("Question %(number)s: choose one of %(choices)s.") % {"number": item.number, "choices": choices}
+            ]
         else:
             cleaned[item.key] = choice
     if instrument.difficulty:
@@ -244,13 +424,22 @@ def validate_answers(instrument: Instrument, answers: Any) -> dict[str, int | No
         else:
             choice = _as_choice(value, {option.value for option in instrument.difficulty_options})
             if choice is None:
-                errors[key] = ["Choose how difficult, from 0 (not difficult at all) to 3 (extremely difficult)."]
+                low, high = shown.difficulty_options[0], shown.difficulty_options[-1]
+                errors[key] = [
+                    gettext("Choose how difficult, from %(low)s (%(low_label)s) to %(high)s (%(high_label)s).")
+                    % {
+                        "low": low.value,
+                        "low_label": low.label.lower(),
+                        "high": high.value,
+                        "high_label": high.label.lower(),
+                    }
+                ]
             else:
                 cleaned[key] = choice
     known = {question.key for question in instrument.questions()}
     for key in answers:
         if key not in known:
-            errors[key] = [f"The {instrument.name} has no question {key!r}."]
+            errors[key] = [gettext("The %(name)s has no question %(key)r.") % {"name": instrument.name, "key": key}]
     if errors:
         raise SymptomAnswersInvalid(errors)
     return cleaned
@@ -263,35 +452,38 @@ def score(instrument: Instrument, answers: dict[str, int | None]) -> Score:
     return Score(total=total, band=instrument.band_for(total), safety_flag=safety_flag)
 
 
-def instrument_schema(instrument: Instrument) -> dict[str, Any]:
-    """The JSON description served by GET /api/v1/instruments/."""
+def instrument_schema(instrument: Instrument, language: str | None = None) -> dict[str, Any]:
+    """The JSON description served by GET /api/v1/instruments/, in the request's language where a published version
+    is held (`language` says which wording it is; `fallback` is true when the English original stands in)."""
+    shown = instrument.localized(language)
 
     def options(opts: tuple[Option, ...]) -> list[dict[str, Any]]:
         return [{"value": o.value, "label": o.label, "loinc": o.loinc} for o in opts]
 
     return {
-        "key": instrument.key,
-        "name": instrument.name,
-        "title": instrument.title,
-        "loinc": instrument.loinc,
-        "total_loinc": instrument.total_loinc,
-        "recall_period": instrument.recall,
-        "instructions": instrument.stem,
+        "key": shown.key,
+        "name": shown.name,
+        "title": str(shown.title),
+        "loinc": shown.loinc,
+        "total_loinc": shown.total_loinc,
+        "language": shown.language,
+        "fallback": shown.is_fallback,
+        "recall_period": shown.recall,
+        "instructions": shown.stem,
         "items": [
-            {"key": i.key, "number": i.number, "text": i.text, "loinc": i.loinc, "required": True}
-            for i in instrument.items
+            {"key": i.key, "number": i.number, "text": i.text, "loinc": i.loinc, "required": True} for i in shown.items
         ],
-        "options": options(instrument.options),
+        "options": options(shown.options),
         "difficulty": {
-            "key": instrument.difficulty.key,
-            "text": instrument.difficulty.text,
-            "loinc": instrument.difficulty.loinc or None,
+            "key": shown.difficulty.key,
+            "text": shown.difficulty.text,
+            "loinc": shown.difficulty.loinc or None,
             "required": False,
-            "options": options(instrument.difficulty_options),
+            "options": options(shown.difficulty_options),
         }
-        if instrument.difficulty
+        if shown.difficulty
         else None,
-        "max_total": instrument.max_total,
-        "bands": [{"key": b.key, "label": b.label, "min": b.low, "max": b.high} for b in instrument.bands],
-        "source": instrument.source,
+        "max_total": shown.max_total,
+        "bands": [{"key": b.key, "label": str(b.label), "min": b.low, "max": b.high} for b in shown.bands],
+        "source": shown.source,
     }

@@ -37,6 +37,8 @@ def new(request: HttpRequest, instrument_key: str) -> HttpResponse:
     instrument = INSTRUMENTS.get(instrument_key)
     if instrument is None:
         raise Http404("No such questionnaire.")
+    # The published version for the page's language, or the English original with a note (instrument.is_fallback).
+    instrument = instrument.localized()
     form = SymptomCheckForm(request.POST or None, instrument=instrument)
     if request.method == "POST" and form.is_valid():
         try:
@@ -62,7 +64,7 @@ def new(request: HttpRequest, instrument_key: str) -> HttpResponse:
 @login_required
 def detail(request: HttpRequest, check_id: UUID) -> HttpResponse:
     check = symptom_check_get(user=request.user, check_id=check_id)
-    instrument = check.definition
+    instrument = check.definition.localized()
     rows = [(item, instrument.option(check.answers[item.key])) for item in instrument.items]
     difficulty = None
     if instrument.difficulty and check.answers.get(instrument.difficulty.key) is not None:
