@@ -47,7 +47,9 @@ class Screening(ExportModelOperationsMixin("screening"), models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=255, blank=True)
     request_fingerprint = models.CharField(
-        max_length=64, blank=True, help_text="SHA-256 of the submitted model and answers, to detect key reuse."
+        max_length=64,
+        blank=True,
+        help_text="Keyed HMAC-SHA256 of the model and answers, to detect key reuse (core.fingerprints).",
     )
     task_id = models.CharField(max_length=255, blank=True)
     requeue_count = models.PositiveSmallIntegerField(default=0)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
-import json
 import logging
 import math
 import time
@@ -34,6 +32,7 @@ from django.utils import timezone
 
 from billing.exceptions import BillingError
 from billing.services import Charge, wallet_capture, wallet_capture_many, wallet_hold, wallet_release
+from core.fingerprints import fingerprint_matches, request_fingerprint
 from predictor.services import (
     AnswersInvalid,
     Prediction,
@@ -68,16 +67,16 @@ class Submission:
     created: bool  # False when an Idempotency-Key replayed an earlier submission
 
 
-def _fingerprint(model_key: str, answers: dict[str, Any]) -> str:
-    canonical = json.dumps({"model": model_key, "answers": answers}, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def _fingerprinted(model_key: str, answers: dict[str, Any]) -> dict[str, Any]:
+    # What a repeated Idempotency-Key must repeat: the model and the validated answers (core.fingerprints).
+    return {"model": model_key, "answers": answers}
 
 
-def _replay(*, user: User, idempotency_key: str, fingerprint: str) -> Submission | None:
+def _replay(*, user: User, idempotency_key: str, content: dict[str, Any]) -> Submission | None:
     earlier = Screening.objects.filter(owner=user, idempotency_key=idempotency_key).first()
     if earlier is None:
         return None
-    if earlier.request_fingerprint != fingerprint:
+    if not fingerprint_matches(earlier.request_fingerprint, content):
         raise IdempotencyConflict()
     return Submission(screening=earlier, created=False)
 
@@ -101,8 +100,8 @@ def screening_submit(
     except AnswersInvalid as error:
         raise AnswersRejected(extra={"fields": error.errors}) from error
 
-    fingerprint = _fingerprint(model_key, cleaned)
-    if idempotency_key and (replay := _replay(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)):
+    content = _fingerprinted(model_key, cleaned)
+    if idempotency_key and (replay := _replay(user=user, idempotency_key=idempotency_key, content=content)):
         return replay
 
     try:
@@ -113,7 +112,7 @@ def screening_submit(
                 answers=cleaned,
                 cost=price(model_key),
                 idempotency_key=idempotency_key,
-                request_fingerprint=fingerprint,
+                request_fingerprint=request_fingerprint(content),
                 task_id=str(uuid.uuid4()),
                 retry_of=retry_of,
             )
@@ -121,7 +120,7 @@ def screening_submit(
             transaction.on_commit(lambda: _enqueue(screening))
     except IntegrityError:
         # The same key submitted twice at once: the unique constraint let one through; answer like a replay.
-        if idempotency_key and (replay := _replay(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)):
+        if idempotency_key and (replay := _replay(user=user, idempotency_key=idempotency_key, content=content)):
             return replay
         raise
 

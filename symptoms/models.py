@@ -23,7 +23,11 @@ class SymptomCheck(ExportModelOperationsMixin("symptom_check"), models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     idempotency_key = models.CharField(max_length=255, blank=True)
-    request_fingerprint = models.CharField(max_length=64, blank=True)
+    request_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Keyed HMAC-SHA256 of the instrument and answers, to detect key reuse (core.fingerprints).",
+    )
 
     # What only the owner and staff with the "view_health_data" permission may read (see symptoms.admin).
     HEALTH_DATA_FIELDS = ("answers", "total", "band", "safety_flag")

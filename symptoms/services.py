@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 
+from core.fingerprints import fingerprint_matches, request_fingerprint
 from symptoms import metrics
 from symptoms.exceptions import (
     IdempotencyConflict,
@@ -32,16 +31,16 @@ class SymptomSubmission:
     created: bool  # False when an Idempotency-Key replayed an earlier submission
 
 
-def _fingerprint(instrument_key: str, answers: dict[str, Any]) -> str:
-    canonical = json.dumps({"instrument": instrument_key, "answers": answers}, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def _fingerprinted(instrument_key: str, answers: dict[str, Any]) -> dict[str, Any]:
+    # What a repeated Idempotency-Key must repeat: the instrument and the validated answers (core.fingerprints).
+    return {"instrument": instrument_key, "answers": answers}
 
 
-def _replay(*, user: User, idempotency_key: str, fingerprint: str) -> SymptomSubmission | None:
+def _replay(*, user: User, idempotency_key: str, content: dict[str, Any]) -> SymptomSubmission | None:
     earlier = SymptomCheck.objects.filter(owner=user, idempotency_key=idempotency_key).first()
     if earlier is None:
         return None
-    if earlier.request_fingerprint != fingerprint:
+    if not fingerprint_matches(earlier.request_fingerprint, content):
         raise IdempotencyConflict()
     return SymptomSubmission(check=earlier, created=False)
 
@@ -62,8 +61,8 @@ def symptom_check_submit(
     except SymptomAnswersInvalid as error:
         raise SymptomAnswersRejected(extra={"fields": error.errors}) from error
 
-    fingerprint = _fingerprint(instrument.key, cleaned)
-    if idempotency_key and (replay := _replay(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)):
+    content = _fingerprinted(instrument.key, cleaned)
+    if idempotency_key and (replay := _replay(user=user, idempotency_key=idempotency_key, content=content)):
         return replay
     result = score(instrument, cleaned)
     try:
@@ -76,11 +75,11 @@ def symptom_check_submit(
                 band=result.band.key,
                 safety_flag=result.safety_flag,
                 idempotency_key=idempotency_key,
-                request_fingerprint=fingerprint,
+                request_fingerprint=request_fingerprint(content),
             )
     except IntegrityError:
         # The same key sent twice at once: the unique constraint let one through; answer like a replay.
-        if idempotency_key and (replay := _replay(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)):
+        if idempotency_key and (replay := _replay(user=user, idempotency_key=idempotency_key, content=content)):
             return replay
         raise
 
