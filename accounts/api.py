@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -12,7 +13,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts.models import User
 from accounts.selectors import user_email_taken
-from accounts.services import EMAIL_TAKEN, password_validate, user_register
+from accounts.services import EMAIL_TAKEN, country_or_blank, password_validate, user_register
 from core.throttling import ResilientScopedRateThrottle
 
 
@@ -31,6 +32,13 @@ class RegisterApi(AuthThrottleMixin, APIView):
         email = serializers.EmailField(max_length=254)
         password = serializers.CharField(write_only=True, style={"input_type": "password"})
         display_name = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+        country = serializers.CharField(
+            max_length=2,
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text='Optional ISO 3166-1 alpha-2 code ("ES"): whose help resources and emergency number are shown.',
+        )
         confirm_adult = serializers.BooleanField(
             help_text="Must be true: the person confirms they are 18 or older (the site is for adults)."
         )
@@ -47,6 +55,11 @@ class RegisterApi(AuthThrottleMixin, APIView):
             if not value:
                 raise serializers.ValidationError("Agree to the privacy notice (/privacy/) with true.")
             return value
+
+        def validate_country(self, value: str) -> str:
+            if value and not country_or_blank(value):
+                raise serializers.ValidationError(_("Send a two-letter country code, such as US, MX, ES or RU."))
+            return country_or_blank(value)
 
         def validate_email(self, value: str) -> str:
             value = User.objects.normalize_email(value)
@@ -83,6 +96,7 @@ class RegisterApi(AuthThrottleMixin, APIView):
             password=fields["password"],
             display_name=fields["display_name"],
             language=get_language(),
+            country=fields["country"],
         )
         return Response(self.RegisterOutputSerializer(user).data, status=status.HTTP_201_CREATED)
 

@@ -2,10 +2,12 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.selectors import user_email_taken
 from accounts.services import password_validate
+from core.models import COUNTRIES
 
 
 class SignupForm(forms.Form):
@@ -47,6 +49,19 @@ class SignupForm(forms.Form):
         error_messages={"required": "Tick the box to agree to the privacy notice, or we cannot store your checks."},
     )
 
+    field_order = ["email", "display_name", "country"]  # the rest in the order declared
+
+    country = forms.ChoiceField(
+        label=gettext_lazy("Your country (optional)"),
+        required=False,
+        help_text=gettext_lazy("So that we show the helplines and the emergency number of your country."),
+        widget=forms.Select(attrs={"autocomplete": "country"}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = country_choices()
+
     def clean_email(self) -> str:
         email = User.objects.normalize_email(self.cleaned_data["email"])
         if user_email_taken(email=email):
@@ -74,3 +89,27 @@ class EmailLoginForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         "invalid_login": "That email and password do not match an account.",
     }
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """ "Not given" first, then the countries whose helplines the site knows, by name in the active language."""
+    named = sorted(((code, str(name)) for code, name in COUNTRIES.items()), key=lambda choice: choice[1])
+    return [("", str(gettext_lazy("Another country, or I would rather not say"))), *named]
+
+
+class CountryForm(forms.Form):
+    """The country on the account page: asked once at sign-up, changed here."""
+
+    country = forms.ChoiceField(
+        label=gettext_lazy("Your country"),
+        required=False,
+        help_text=gettext_lazy(
+            "The help resources on every page are those of this country, with its emergency number. Without one, "
+            "we show help that works anywhere and ask you to call your local emergency number."
+        ),
+        widget=forms.Select(attrs={"autocomplete": "country"}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = country_choices()

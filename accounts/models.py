@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -43,6 +44,9 @@ class User(ExportModelOperationsMixin("user"), AbstractBaseUser, PermissionsMixi
     # The site's language for this person (a code from settings.LANGUAGES): set at sign-up from the request,
     # changed with the language switcher or on the account page. Blank: the browser's Accept-Language decides.
     language = models.CharField(_("language"), max_length=10, blank=True)
+    # The country whose helplines and emergency number the person is shown (ISO 3166-1 alpha-2), asked once and
+    # optional. Blank: the one their language suggests, or none (core.selectors.help_resources_for).
+    country = models.CharField(_("country"), max_length=2, blank=True)
     preferred_units = models.JSONField(
         default=dict, blank=True, help_text='The units the person last used per measurement: {"height_cm": "ft_in"}.'
     )
@@ -57,6 +61,9 @@ class User(ExportModelOperationsMixin("user"), AbstractBaseUser, PermissionsMixi
         constraints = [
             # Case-insensitive uniqueness, enforced by the database whatever code path writes the row.
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.CheckConstraint(
+                condition=Q(country="") | Q(country__regex=r"^[A-Z]{2}$"), name="user_country_is_a_code"
+            ),
         ]
 
     def __str__(self) -> str:

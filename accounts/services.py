@@ -24,7 +24,7 @@ def password_validate(*, password: str, email: str, display_name: str = "") -> N
     password_validation.validate_password(password, user=person)
 
 
-def user_register(*, email: str, password: str, display_name: str = "", language: str = "") -> User:
+def user_register(*, email: str, password: str, display_name: str = "", language: str = "", country: str = "") -> User:
     """A new account with whatever other apps attach to it (its wallet and welcome credits), all or nothing.
 
     The web form and the API call `password_validate` first to show field errors; this checks again so no other
@@ -38,7 +38,11 @@ def user_register(*, email: str, password: str, display_name: str = "", language
     try:
         with transaction.atomic():
             user = User.objects.create_user(
-                email=email, password=password, display_name=display_name, language=language_or_blank(language)
+                email=email,
+                password=password,
+                display_name=display_name,
+                language=language_or_blank(language),
+                country=country_or_blank(country),
             )
             user_registered.send(sender=User, user=user)
     except IntegrityError as error:
@@ -64,6 +68,21 @@ def user_set_language(*, user: User, language: str) -> str:
         user.language = language
         user.save(update_fields=["language"])
     return language
+
+
+def country_or_blank(country: str | None) -> str:
+    """An ISO 3166-1 alpha-2 code in capitals ("es" -> "ES"), or "" for anything else."""
+    country = (country or "").strip().upper()
+    return country if len(country) == 2 and country.isascii() and country.isalpha() else ""
+
+
+def user_set_country(*, user: User, country: str) -> str:
+    """Keep the country whose helplines the person is shown; "" forgets it. Returns what was stored."""
+    country = country_or_blank(country)
+    if country != user.country:
+        user.country = country
+        user.save(update_fields=["country"])
+    return country
 
 
 def user_remember_units(*, user: User, units: dict[str, str]) -> None:

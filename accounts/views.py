@@ -4,15 +4,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.forms import EmailLoginForm, SignupForm
-from accounts.services import language_or_blank, user_register, user_set_language
+from accounts.forms import CountryForm, EmailLoginForm, SignupForm
+from accounts.services import language_or_blank, user_register, user_set_country, user_set_language
 from core.middleware import LANGUAGE_SESSION_KEY
 from core.throttling import AuthRateThrottle, auth_rate_limited
 
@@ -28,6 +30,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             password=form.cleaned_data["password1"],
             display_name=form.cleaned_data["display_name"],
             language=translation.get_language(),
+            country=form.cleaned_data["country"],
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Welcome! Your account is ready and your welcome credits are in your wallet."))
@@ -101,3 +104,16 @@ def language(request: HttpRequest) -> HttpResponse:
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
     return response
+
+
+@require_POST
+@login_required
+def country(request: HttpRequest) -> HttpResponse:
+    """Change the country on the account page; back to it, where the help resources now follow it."""
+    form = CountryForm(request.POST)
+    if form.is_valid():
+        user_set_country(user=request.user, country=form.cleaned_data["country"])
+        messages.success(request, _("Saved. The help resources are now those of the country you chose."))
+    else:
+        messages.error(request, _("Choose a country from the list."))
+    return redirect(reverse("privacy:settings") + "#country")

@@ -6,9 +6,9 @@ from core.models import AccountErasure, HelpResource
 
 @admin.register(HelpResource)
 class HelpResourceAdmin(admin.ModelAdmin):
-    list_display = ["name", "region", "phone", "text", "url", "order", "is_active"]
+    list_display = ["name", "country", "language", "region", "phone", "text", "url", "order", "is_active"]
     list_editable = ["order", "is_active"]
-    list_filter = ["is_active", "region"]
+    list_filter = ["is_active", "country", "language"]
     search_fields = ["name", "description", "region"]
     ordering = ["order", "name"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}

@@ -11,7 +11,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 
-from core.models import DEFAULT_HELP_RESOURCES
+from core.selectors import help_resources_for
 
 DATABASE_OUTAGE_ERRORS = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 30
@@ -25,7 +25,9 @@ def is_api(request: HttpRequest) -> bool:
 
 def render_error_page(template: str, status: int, **context) -> HttpResponse:
     # No request and so no context processors: nothing here may query the database or load the user.
-    html = loader.get_template(template).render({"help_resources": DEFAULT_HELP_RESOURCES, **context})
+    # The defaults in code for the language's country (the person's own is in the database, which may be down).
+    help_resources = help_resources_for(use_database=False)
+    html = loader.get_template(template).render({"help_resources": help_resources, **context})
     return HttpResponse(html, status=status)
 
 

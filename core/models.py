@@ -6,7 +6,12 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 # "Text 988", "Text HOME to 741741": what staff write in the text / SMS field, read back as a tappable link.
 _SMS_TEXT = re.compile(r"^\s*text\s+(?:(?P<body>.+?)\s+to\s+)?(?P<number>\+?[\d][\d\s-]*)\s*$", re.IGNORECASE)
@@ -25,17 +30,40 @@ def _sms(text: str) -> str:
     return f"{uri}?body={quote(match['body'])}" if match["body"] else uri
 
 
+# The countries whose help the site knows in code, in their names for people (ISO 3166-1 alpha-2 codes). A person
+# picks one of these or none; staff may add rows for any other code in the admin.
+COUNTRIES: dict[str, Promise] = {
+    "US": _("United States"),
+    "MX": _("Mexico"),
+    "ES": _("Spain"),
+    "RU": _("Russia"),
+}
+# The number that reaches the police, ambulance and fire services, per country (checked: docs/web.md#help-resources).
+# No entry, no number: a page never shows another country's emergency number.
+EMERGENCY_NUMBERS: dict[str, str] = {"US": "911", "MX": "911", "ES": "112", "RU": "112"}
+# The country assumed for a person who has not said theirs, by the language they read the site in. Spanish has none:
+# its readers are spread over Spain, Mexico, the US and more, and 112 or 911 in the wrong one would be a wrong number.
+DEFAULT_COUNTRY_FOR_LANGUAGE: dict[str, str] = {"en": "US", "ru": "RU"}
+
+
 @dataclass(frozen=True)
 class DefaultHelpResource:
-    """A help resource written in code, shown while the HelpResource table is empty."""
+    """A help resource written in code, shown for its country while staff have added no row for that country."""
 
     name: str
-    description: str
+    description: str | Promise
     phone: str = ""
-    text: str = ""
+    text: str | Promise = ""  # what people read, e.g. "Text HOME to 741741" (translated)
+    sms_number: str = ""  # the number and body the text link sends: not parsed from the translated text
+    sms_body: str = ""
     url: str = ""
-    region: str = ""
+    country: str = ""  # ISO 3166-1 alpha-2; "" for a resource that helps anywhere
+    language: str = ""  # "" for every language
     is_default: bool = True
+
+    @property
+    def region(self) -> str | Promise:
+        return COUNTRIES.get(self.country, "") if self.country else _("Anywhere")
 
     @property
     def tel(self) -> str:
@@ -43,56 +71,85 @@ class DefaultHelpResource:
 
     @property
     def sms(self) -> str:
-        return _sms(self.text)
+        if not self.sms_number:
+            return ""
+        return f"sms:{self.sms_number}?body={quote(self.sms_body)}" if self.sms_body else f"sms:{self.sms_number}"
 
 
-# Sensible defaults for a US deployment. A deployment should review them and add its own in the admin: as soon
-# as one HelpResource row exists, the table replaces this list entirely.
+# Checked defaults per country, small on purpose (docs/web.md#help-resources says how each was checked). A deployment
+# reviews them; a row staff add for a country replaces that country's defaults.
 DEFAULT_HELP_RESOURCES: tuple[DefaultHelpResource, ...] = (
     DefaultHelpResource(
         name="988 Suicide & Crisis Lifeline",
-        description="Free, confidential support 24 hours a day for anyone in distress, by call, text or chat.",
+        description=_(
+            "Free, confidential support 24 hours a day for anyone in distress, by call, text or chat, in English "
+            "and Spanish."
+        ),
         phone="988",
-        text="Text 988",
+        text=_("Text 988"),
+        sms_number="988",
         url="https://988lifeline.org/",
-        region="United States",
+        country="US",
     ),
     DefaultHelpResource(
         name="Crisis Text Line",
-        description="Text with a trained crisis counsellor, any time.",
-        text="Text HOME to 741741",
+        description=_("Text with a trained crisis counsellor, any time."),
+        text=_("Text HOME to 741741"),
+        sms_number="741741",
+        sms_body="HOME",
         url="https://www.crisistextline.org/",
-        region="United States",
+        country="US",
     ),
     DefaultHelpResource(
         name="SAMHSA National Helpline",
-        description="Free, confidential treatment referral and information, 24 hours a day, in English and Spanish.",
+        description=_("Free, confidential treatment referral and information, 24 hours a day, in English and Spanish."),
         phone="1-800-662-4357",
         url="https://www.samhsa.gov/find-help/helplines/national-helpline",
-        region="United States",
+        country="US",
+    ),
+    DefaultHelpResource(
+        name="Línea de la Vida",
+        description=_(
+            "Free support 24 hours a day in an emotional crisis, with thoughts of suicide, anxiety, depression or "
+            "drug and alcohol use, for you or someone close to you."
+        ),
+        phone="800 911 2000",
+        country="MX",
+    ),
+    DefaultHelpResource(
+        name="024 Línea de atención a la conducta suicida",
+        description=_(
+            "Free, confidential support 24 hours a day for people with thoughts of suicide and for their families "
+            "and friends."
+        ),
+        phone="024",
+        country="ES",
+    ),
+    DefaultHelpResource(
+        name="Телефон доверия для детей, подростков и их родителей",
+        description=_(
+            "Free, anonymous psychological help by phone from anywhere in Russia, for children, teenagers and "
+            "their parents."
+        ),
+        phone="8-800-2000-122",
+        country="RU",
     ),
     DefaultHelpResource(
         name="Find A Helpline",
-        description="Free, confidential helplines in many countries outside the US.",
+        description=_("Free, confidential helplines in many countries: search for yours."),
         url="https://findahelpline.com/",
-        region="Outside the US",
     ),
 )
 
 
-class HelpResourceQuerySet(models.QuerySet["HelpResource"]):
-    def for_display(self) -> list[HelpResource] | tuple[DefaultHelpResource, ...]:
-        """The active resources in order; the defaults in code while staff have added none."""
-        resources = list(self.filter(is_active=True).order_by("order", "name"))
-        if resources:
-            return resources
-        # Inactive rows mean staff chose to hide them: fall back only when the table is truly empty.
-        return () if self.exists() else DEFAULT_HELP_RESOURCES
+def _country_code_valid(value: str) -> None:
+    if value and not (len(value) == 2 and value.isascii() and value.isalpha() and value.isupper()):
+        raise ValidationError(_("Write the two-letter country code, such as US, MX, ES or RU."), code="country")
 
 
 class HelpResource(models.Model):
     """A place to turn to for support. Shown with every result, prominently when the estimate is high; never
-    behind credits."""
+    behind credits. Shown to people in its country (or everyone when it has none), in its language (or any)."""
 
     name = models.CharField(max_length=120)
     description = models.CharField(max_length=300, blank=True)
@@ -102,18 +159,39 @@ class HelpResource(models.Model):
     )
     url = models.URLField("web address", blank=True)
     region = models.CharField(max_length=80, blank=True, help_text="Where it helps, e.g. 'United States'.")
+    country = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[_country_code_valid],
+        help_text="The ISO 3166-1 code of the country it serves (US, MX, ES, RU…): only people in that country see "
+        "it, and it replaces the defaults for that country. Empty: a resource for anywhere.",
+    )
+    language = models.CharField(
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text="Shown only to people reading the site in this language. Empty: every language.",
+    )
     order = models.PositiveSmallIntegerField(default=0, help_text="Lower numbers are shown first.")
     is_active = models.BooleanField("shown", default=True)
 
-    objects = HelpResourceQuerySet.as_manager()
-
     class Meta:
         ordering = ["order", "name"]
+        constraints = [
+            # A code or nothing: a typo such as "usa" would hide the row from everyone.
+            models.CheckConstraint(
+                condition=Q(country="") | Q(country__regex=r"^[A-Z]{2}$"), name="help_resource_country_is_a_code"
+            ),
+        ]
 
     is_default = False  # a row staff wrote, not one of the defaults in code
 
     def __str__(self) -> str:
         return self.name
+
+    def clean_fields(self, exclude=None) -> None:
+        self.country = (self.country or "").strip().upper()
+        super().clean_fields(exclude=exclude)
 
     @property
     def tel(self) -> str:

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -6,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import AuthThrottleMixin
+from accounts.services import country_or_blank, user_set_country
 from billing.api import BalanceSerializer
 from billing.selectors import wallet_balance
 from core.throttling import ResilientScopedRateThrottle
@@ -18,19 +20,48 @@ class MeApi(APIView):
         email = serializers.EmailField()
         display_name = serializers.CharField()
         date_joined = serializers.DateTimeField()
+        country = serializers.CharField(
+            help_text='ISO 3166-1 alpha-2 code of the country whose help resources are shown ("" when not given).'
+        )
         balance = BalanceSerializer()
 
-    @extend_schema(responses=ProfileOutputSerializer, summary="The caller's profile and credits")
-    def get(self, request: Request) -> Response:
-        user = request.user
+    class ProfileUpdateInputSerializer(serializers.Serializer):
+        country = serializers.CharField(
+            max_length=2,
+            allow_blank=True,
+            help_text='The caller\'s country, an ISO 3166-1 alpha-2 code such as "ES"; "" forgets it.',
+        )
+
+        def validate_country(self, value: str) -> str:
+            if value and not country_or_blank(value):
+                raise serializers.ValidationError(_("Send a two-letter country code, such as US, MX, ES or RU."))
+            return country_or_blank(value)
+
+    def _profile(self, user) -> Response:
         payload = {
             "id": user.id,
             "email": user.email,
             "display_name": user.display_name,
             "date_joined": user.date_joined,
+            "country": user.country,
             "balance": wallet_balance(user=user),
         }
         return Response(self.ProfileOutputSerializer(payload).data)
+
+    @extend_schema(responses=ProfileOutputSerializer, summary="The caller's profile and credits")
+    def get(self, request: Request) -> Response:
+        return self._profile(request.user)
+
+    @extend_schema(
+        request=ProfileUpdateInputSerializer,
+        responses=ProfileOutputSerializer,
+        summary="Change the caller's country (whose help resources and emergency number are shown)",
+    )
+    def patch(self, request: Request) -> Response:
+        data = self.ProfileUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user_set_country(user=request.user, country=data.validated_data["country"])
+        return self._profile(request.user)
 
     def get_throttles(self):
         # Deletion checks a password: rate-limit it like login, so a stolen access token is no guessing oracle.

@@ -39,6 +39,7 @@ def user_export(*, user: User) -> dict[str, Any]:
         "profile": {
             "email": user.email,
             "display_name": user.display_name,
+            "country": user.country,
             "date_joined": user.date_joined.isoformat(),
             "last_login": user.last_login.isoformat() if user.last_login else None,
         },

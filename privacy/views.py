@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.forms import CountryForm
 from billing.selectors import wallet_balance
 from core.audit import health_data_access_list
 from core.throttling import auth_rate_limited
@@ -27,6 +28,7 @@ def settings(request: HttpRequest) -> HttpResponse:
 
 def _settings_page(request: HttpRequest, delete_form: DeleteAccountForm, status: int = 200) -> HttpResponse:
     context = {
+        "country_form": CountryForm(initial={"country": request.user.country}),
         "delete_form": delete_form,
         "balance": wallet_balance(user=request.user),
         "staff_accesses": health_data_access_list(owner_id=request.user.pk),

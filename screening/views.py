@@ -22,7 +22,7 @@ from billing.exceptions import InsufficientCredits
 from billing.models import LedgerEntry
 from billing.selectors import allowance_next, wallet_balance
 from core.http import preferred_wait
-from core.models import HelpResource
+from core.selectors import help_resources_for_request
 from predictor.services import PredictorError, model_catalogue
 from screening.exceptions import AnswersRejected, IdempotencyConflict, ModelNotOffered
 from screening.forms import MODEL_FIELD, ScreeningForm, answers_for_display, initial_from
@@ -51,7 +51,7 @@ def new(request: HttpRequest) -> HttpResponse:
         models = model_catalogue()
     except PredictorError:
         logger.exception("model catalogue unavailable")
-        context = {"help_resources": HelpResource.objects.for_display()}
+        context = {"help_resources": help_resources_for_request(request)}
         return render(request, "screening/unavailable.html", context, status=503)
     form = ScreeningForm(
         request.POST or None,
@@ -109,7 +109,7 @@ def _uuid_or_404(value: str) -> UUID:
 @login_required
 def detail(request: HttpRequest, screening_id: UUID) -> HttpResponse:
     screening = screening_get(user=request.user, screening_id=screening_id)
-    context = _result_context(screening)
+    context = _result_context(screening, request)
     context["answers"] = answers_for_display(screening.answers)
     return render(request, "screening/detail.html", context)
 
@@ -123,7 +123,7 @@ def status(request: HttpRequest, screening_id: UUID) -> HttpResponse:
     """
     wait = preferred_wait(request, maximum=settings.SCREENING_WAIT_MAX_SECONDS)
     screening, waited = screening_get_awaited(user=request.user, screening_id=screening_id, wait=wait)
-    response = render(request, "screening/_result.html", _result_context(screening))
+    response = render(request, "screening/_result.html", _result_context(screening, request))
     if waited:
         response["Preference-Applied"] = f"wait={wait:g}"
     patch_vary_headers(response, ["Prefer"])
@@ -172,7 +172,7 @@ def summary(request: HttpRequest) -> HttpResponse:
     return render(request, "screening/summary.html", context)
 
 
-def _result_context(screening: Screening) -> dict[str, Any]:
+def _result_context(screening: Screening, request: HttpRequest) -> dict[str, Any]:
     refund = None
     if screening.status == Screening.Status.FAILED:
         refund = screening.ledger_entries.filter(kind=LedgerEntry.Kind.RELEASE).first()
@@ -185,7 +185,7 @@ def _result_context(screening: Screening) -> dict[str, Any]:
         "base_bar_width": f"{(base_rate or 0) * 100:.1f}",
         "refund": refund,
         # Shown with a finished result only; the partial polled while it is worked out needs none.
-        "help_resources": HelpResource.objects.for_display() if screening.is_finished else (),
+        "help_resources": help_resources_for_request(request) if screening.is_finished else (),
         "factors_raise": [f for f in screening.factors if f.get("direction") == "raises"],
         "factors_lower": [f for f in screening.factors if f.get("direction") != "raises"],
         "poll_url": reverse("screening:status", args=[screening.id]) if not screening.is_finished else "",

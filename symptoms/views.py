@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from core.models import HelpResource
+from core.selectors import help_resources_for_request
 from symptoms.exceptions import IdempotencyConflict, SymptomAnswersRejected
 from symptoms.fhir import CONTENT_TYPE, questionnaire_response, questionnaire_response_bundle
 from symptoms.forms import SymptomCheckForm
@@ -75,7 +75,7 @@ def detail(request: HttpRequest, check_id: UUID) -> HttpResponse:
         "band": instrument.band(check.band),
         "rows": rows,
         "difficulty": difficulty,
-        "help_resources": HelpResource.objects.for_display(),
+        "help_resources": help_resources_for_request(request),
     }
     return render(request, "symptoms/detail.html", context)
 

@@ -260,7 +260,7 @@ def test_pages_use_a_fixed_number_of_queries_however_long_the_history(
 
 
 def test_staff_help_resources_replace_the_defaults_on_results(member_client, member):
-    HelpResource.objects.create(name="Campus counselling", phone="555-0100", order=1)
+    HelpResource.objects.create(name="Campus counselling", phone="555-0100", order=1, country="US")
     screening = finished(member, band="high")
 
     html = member_client.get(reverse("screening:detail", args=[screening.id])).content.decode()
