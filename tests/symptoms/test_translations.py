@@ -141,3 +141,17 @@ def test_every_published_version_is_complete_and_named():
             assert published.version
             assert published.tag.startswith(published.language + "-")
             assert not set(published.items) & {item.text for item in instrument.items}
+
+
+def test_the_clinician_summary_lists_each_item_in_the_version_it_was_shown_in(client, member):
+    symptom_check_submit(user=member, instrument_key="phq9", answers=answers_totalling(PHQ9, 9))
+    symptom_check_submit(user=member, instrument_key="gad7", answers=answers_totalling(GAD7, 6))
+    client.force_login(member)
+
+    html = get_in(client, reverse("screening:summary"), "ru").content.decode()
+
+    for text in PHQ9.translation("ru").items:
+        assert escape(text) in html
+    for item in GAD7.items:  # no checked Russian GAD-7: the English original, with the note
+        assert escape(item.text) in html
+    assert html.count('role="note"') == 1
