@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.functional import lazy
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
@@ -9,44 +11,58 @@ from accounts.selectors import user_email_taken
 from accounts.services import password_validate
 from core.models import COUNTRIES
 
+# Help texts with a link: translated when shown, and marked safe then (the text is ours, not the person's).
+mark_safe_lazy = lazy(mark_safe, str)
+
 
 class SignupForm(forms.Form):
-    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
+    email = forms.EmailField(
+        label=gettext_lazy("Email"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
     display_name = forms.CharField(
         max_length=80,
         required=False,
-        label="Display name (optional)",
-        help_text="How the site greets you. You can leave it empty.",
+        label=gettext_lazy("Display name (optional)"),
+        help_text=gettext_lazy("How the site greets you. You can leave it empty."),
         widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
     )
     password1 = forms.CharField(
-        label="Password",
+        label=gettext_lazy("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
     password2 = forms.CharField(
-        label="Password again",
+        label=gettext_lazy("Password again"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     confirm_adult = forms.BooleanField(
-        label="I am 18 or older.",
-        help_text=mark_safe(
-            "This site is for adults. If you are younger than 18, please talk to someone you trust, or reach a "
-            "service for young people: in the US call or text 988, or find a helpline for children and young "
-            'people in your country at <a href="https://childhelplineinternational.org/helplines/" '
-            'rel="noopener noreferrer">Child Helpline International</a>.'
+        label=gettext_lazy("I am 18 or older."),
+        help_text=mark_safe_lazy(
+            gettext_lazy(
+                "This site is for adults. If you are younger than 18, please talk to someone you trust, or reach a "
+                "service for young people: in the US call or text 988, or find a helpline for children and young "
+                'people in your country at <a href="https://childhelplineinternational.org/helplines/" '
+                'rel="noopener noreferrer">Child Helpline International</a>.'
+            )
         ),
-        error_messages={"required": "Tick the box to confirm you are 18 or older."},
+        error_messages={"required": gettext_lazy("Tick the box to confirm you are 18 or older.")},
     )
     accept_privacy = forms.BooleanField(
-        label="I have read the privacy notice and agree that my answers and results are stored to give me my checks.",
-        help_text=mark_safe(
-            '<a href="/privacy/">Read the privacy notice</a>: what we keep, who can see it, and how to download or '
-            "delete it."
+        label=gettext_lazy(
+            "I have read the privacy notice and agree that my answers and results are stored to give me my checks."
         ),
-        error_messages={"required": "Tick the box to agree to the privacy notice, or we cannot store your checks."},
+        help_text=mark_safe_lazy(
+            gettext_lazy(
+                '<a href="/privacy/">Read the privacy notice</a>: what we keep, who can see it, and how to download '
+                "or delete it."
+            )
+        ),
+        error_messages={
+            "required": gettext_lazy("Tick the box to agree to the privacy notice, or we cannot store your checks.")
+        },
     )
 
     field_order = ["email", "display_name", "country"]  # the rest in the order declared
@@ -65,14 +81,14 @@ class SignupForm(forms.Form):
     def clean_email(self) -> str:
         email = User.objects.normalize_email(self.cleaned_data["email"])
         if user_email_taken(email=email):
-            raise forms.ValidationError("An account with this email address already exists. Try logging in.")
+            raise forms.ValidationError(_("An account with this email address already exists. Try logging in."))
         return email
 
     def clean(self) -> dict:
         data = super().clean()
         p1, p2 = data.get("password1"), data.get("password2")
         if p1 and p2 and p1 != p2:
-            self.add_error("password2", "The two passwords are not the same.")
+            self.add_error("password2", _("The two passwords are not the same."))
         elif p1:
             try:
                 password_validate(password=p1, email=data.get("email", ""), display_name=data.get("display_name", ""))
@@ -83,11 +99,11 @@ class SignupForm(forms.Form):
 
 class EmailLoginForm(AuthenticationForm):
     username = forms.EmailField(
-        label="Email", widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+        label=gettext_lazy("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
     )
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": "That email and password do not match an account.",
+        "invalid_login": gettext_lazy("That email and password do not match an account."),
     }
 
 

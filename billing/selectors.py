@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 import datetime
+import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Sum, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billing.models import LedgerEntry, Wallet
 
@@ -79,3 +83,65 @@ def wallet_audit() -> list[dict]:
         for row in rows
         if (row["ledger_available"] or 0) != row["available"] or (row["ledger_held"] or 0) != row["held"]
     ]
+
+
+# The texts billing.services stores (in English) and how each reads in the active language. A description typed
+# by staff matches none of them and is shown as typed.
+_CREDITS = r"(?P<count>\d+) credits?"
+_STORED_DESCRIPTIONS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (re.compile(r"^Welcome credits$"), lambda m: _("Welcome credits")),
+    (re.compile(rf"^{_CREDITS} granted$"), lambda m: _credits_text(m, "granted")),
+    (re.compile(rf"^{_CREDITS} added by our team$"), lambda m: _credits_text(m, "added")),
+    (re.compile(rf"^{_CREDITS} removed by our team$"), lambda m: _credits_text(m, "removed")),
+    (re.compile(rf"^{_CREDITS} set aside for a check$"), lambda m: _credits_text(m, "held")),
+    (re.compile(rf"^Your free monthly {_CREDITS}$"), lambda m: _credits_text(m, "monthly")),
+    (re.compile(rf"^Check with the (?P<model>.+) model: {_CREDITS} spent$"), lambda m: _credits_text(m, "spent")),
+    (
+        re.compile(rf"^Check with the (?P<model>.+) model did not finish: {_CREDITS} returned$"),
+        lambda m: _credits_text(m, "returned"),
+    ),
+)
+
+
+def _credits_text(match: re.Match[str], what: str) -> str:
+    count = int(match["count"])
+    values = {"count": count, "model": _(match.groupdict().get("model") or "")}
+    if what == "granted":
+        return ngettext("%(count)d credit granted", "%(count)d credits granted", count) % values
+    if what == "added":
+        return ngettext("%(count)d credit added by our team", "%(count)d credits added by our team", count) % values
+    if what == "removed":
+        return ngettext("%(count)d credit removed by our team", "%(count)d credits removed by our team", count) % values
+    if what == "held":
+        return (
+            ngettext("%(count)d credit set aside for a check", "%(count)d credits set aside for a check", count)
+            % values
+        )
+    if what == "monthly":
+        return ngettext("Your free monthly %(count)d credit", "Your free monthly %(count)d credits", count) % values
+    if what == "spent":
+        return (
+            ngettext(
+                "Check with the %(model)s model: %(count)d credit spent",
+                "Check with the %(model)s model: %(count)d credits spent",
+                count,
+            )
+            % values
+        )
+    return (
+        ngettext(
+            "Check with the %(model)s model did not finish: %(count)d credit returned",
+            "Check with the %(model)s model did not finish: %(count)d credits returned",
+            count,
+        )
+        % values
+    )
+
+
+def entry_description(description: str) -> str:
+    """A ledger entry's description in the reader's language (stored in English by billing.services)."""
+    for pattern, words in _STORED_DESCRIPTIONS:
+        match = pattern.match(description)
+        if match:
+            return words(match)
+    return description

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
 from billing.exceptions import BillingError, InsufficientCredits
@@ -91,8 +91,15 @@ def _record(
 
 
 def credits_phrase(amount: int) -> str:
-    """ "1 credit", "7 credits"."""
+    """ "1 credit", "7 credits", in the active language."""
     return ngettext("%(count)d credit", "%(count)d credits", amount) % {"count": amount}
+
+
+def _stored_credits(amount: int) -> str:
+    # Ledger descriptions are stored in English, whatever the language of the request that wrote them, and
+    # worded in the reader's language when shown (billing.selectors.entry_description).
+    with translation.override(settings.LANGUAGE_CODE):
+        return credits_phrase(amount)
 
 
 @transaction.atomic(savepoint=False)
@@ -108,7 +115,7 @@ def wallet_grant(
         wallet,
         kind=Kind.GRANT,
         amount=amount,
-        description=description or f"{credits_phrase(amount)} granted",
+        description=description or f"{_stored_credits(amount)} granted",
         author=author,
         reason=reason,
     )
@@ -126,14 +133,21 @@ def wallet_adjust(*, user: User, amount: int, author: User, reason: str, descrip
         raise ValueError("An adjustment needs a reason.")
     wallet = _locked_wallet(user)
     if wallet.available + amount < 0:
-        raise InsufficientCredits(f"Only {wallet.available} credits are available to remove.")
+        raise InsufficientCredits(
+            ngettext(
+                "Only %(count)d credit is available to remove.",
+                "Only %(count)d credits are available to remove.",
+                wallet.available,
+            )
+            % {"count": wallet.available}
+        )
     wallet.available += amount
     verb = "added" if amount > 0 else "removed"
     return _record(
         wallet,
         kind=Kind.ADJUSTMENT,
         amount=amount,
-        description=description or f"{credits_phrase(abs(amount))} {verb} by our team",
+        description=description or f"{_stored_credits(abs(amount))} {verb} by our team",
         author=author,
         reason=reason,
     )
@@ -149,7 +163,7 @@ def wallet_staff_change(
             amount=amount,
             author=author,
             reason=reason,
-            description=description or f"{credits_phrase(amount)} added by our team",
+            description=description or f"{_stored_credits(amount)} added by our team",
         )
     if kind == Kind.ADJUSTMENT:
         return wallet_adjust(user=user, amount=amount, author=author, reason=reason, description=description)
@@ -182,7 +196,12 @@ def wallet_hold(*, user: User, amount: int, screening_id: uuid.UUID, new_screeni
         return existing
     if wallet.available < amount:
         raise InsufficientCredits(
-            f"This model costs {credits_phrase(amount)} and you have {wallet.available}.",
+            ngettext(
+                "This model costs %(cost)s and you have %(count)d.",
+                "This model costs %(cost)s and you have %(count)d.",
+                wallet.available,
+            )
+            % {"cost": credits_phrase(amount), "count": wallet.available},
             extra={"available": wallet.available, "cost": amount},
         )
     wallet.available -= amount
@@ -192,7 +211,7 @@ def wallet_hold(*, user: User, amount: int, screening_id: uuid.UUID, new_screeni
         kind=Kind.HOLD,
         amount=-amount,
         screening_id=screening_id,
-        description=f"{credits_phrase(amount)} set aside for a check",
+        description=f"{_stored_credits(amount)} set aside for a check",
     )
 
 
@@ -216,7 +235,7 @@ def _settle(*, user: User, screening_id: uuid.UUID, model_name: str, kind: str) 
             kind=kind,
             amount=-amount,
             screening_id=screening_id,
-            description=f"Check with the {name} model: {credits_phrase(amount)} spent",
+            description=f"Check with the {name} model: {_stored_credits(amount)} spent",
         )
     wallet.available += amount
     return _record(
@@ -224,7 +243,7 @@ def _settle(*, user: User, screening_id: uuid.UUID, model_name: str, kind: str) 
         kind=kind,
         amount=amount,
         screening_id=screening_id,
-        description=f"Check with the {name} model did not finish: {credits_phrase(amount)} returned",
+        description=f"Check with the {name} model did not finish: {_stored_credits(amount)} returned",
     )
 
 
@@ -275,7 +294,7 @@ def allowance_grant(*, user: User, period: str) -> LedgerEntry | None:
                 kind=Kind.ALLOWANCE,
                 amount=amount,
                 period=period,
-                description=f"Your free monthly {credits_phrase(amount)}",
+                description=f"Your free monthly {_stored_credits(amount)}",
             )
     except IntegrityError:
         # Another process granted it between our check and our insert; the constraint kept it to one.
@@ -343,7 +362,7 @@ def wallet_capture_many(*, charges: Sequence[Charge]) -> list[LedgerEntry]:
             available_after=wallet.available,
             held_after=wallet.held,
             screening_id=charge.screening_id,
-            description=f"Check with the {charge.model_name} model: {credits_phrase(amount)} spent",
+            description=f"Check with the {charge.model_name} model: {_stored_credits(amount)} spent",
         )
         new.append(entry)
         settled.append(entry)

@@ -3,12 +3,15 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from billing.selectors import allowance_next, ledger_for_person, wallet_balance
+from billing.selectors import allowance_next, entry_description, ledger_for_person, wallet_balance
 
 
 @login_required
 def credits(request: HttpRequest) -> HttpResponse:
     page = Paginator(ledger_for_person(user=request.user), 25).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for entry in page.object_list:
+        entry.description_shown = entry_description(entry.description)
     return render(
         request,
         "billing/credits.html",

@@ -12,6 +12,10 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils import formats
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,10 +26,10 @@ from core.errors import DATABASE_OUTAGE_ERRORS, RETRY_AFTER_SECONDS, UNAVAILABLE
 from core.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
-VALIDATION_MESSAGE = "Some of the values sent are not valid."
+VALIDATION_MESSAGE = gettext_lazy("Some of the values sent are not valid.")
 
 
-def error_body(message: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def error_body(message: str | Promise, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"message": message, "extra": extra or {}}
 
 
@@ -38,11 +42,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(error_body(UNAVAILABLE_MESSAGE), status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     if isinstance(exc, RequestDataTooBig):
         return Response(
-            error_body(f"The request body is too large (at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes)."),
+            error_body(
+                _("The request body is too large (at most %(bytes)s bytes).")
+                % {"bytes": formats.number_format(settings.DATA_UPLOAD_MAX_MEMORY_SIZE, force_grouping=True)}
+            ),
             status=413,
         )
     if isinstance(exc, SuspiciousOperation):
-        return Response(error_body("The request could not be read."), status=400)
+        return Response(error_body(_("The request could not be read.")), status=400)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):
@@ -56,7 +63,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # Type and stack only: an exception's message can quote the data (a database error quotes the row).
         stack = "".join(traceback.format_tb(exc.__traceback__))
         logger.error("unhandled API error %s\n%s", type(exc).__name__, stack)
-        return Response(error_body("Something went wrong on our side. Please try again."), status=500)
+        return Response(error_body(_("Something went wrong on our side. Please try again.")), status=500)
 
     if isinstance(exc, exceptions.ValidationError):
         fields = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
@@ -71,7 +78,7 @@ def _detail_message(data: Any) -> str:
         return str(data["detail"])
     if isinstance(data, list) and data:
         return str(data[0])
-    return "The request could not be completed."
+    return _("The request could not be completed.")
 
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -81,7 +88,14 @@ def idempotency_key_from(request: Request, *, max_length: int) -> str:
     """The request's Idempotency-Key ('' when absent), refused with a field error when longer than `max_length`."""
     key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
     if len(key) > max_length:
-        raise ValidationError({IDEMPOTENCY_HEADER: [f"Use at most {max_length} characters."]})
+        raise ValidationError(
+            {
+                IDEMPOTENCY_HEADER: [
+                    ngettext("Use at most %(count)d character.", "Use at most %(count)d characters.", max_length)
+                    % {"count": max_length}
+                ]
+            }
+        )
     return key
 
 

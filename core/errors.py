@@ -10,13 +10,15 @@ import sys
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
+from django.utils.translation import gettext_lazy
 
 from core.selectors import help_resources_for
 
 DATABASE_OUTAGE_ERRORS = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 30
-UNAVAILABLE_MESSAGE = "The service is briefly unavailable. Please try again in a moment."
-SERVER_ERROR_MESSAGE = "Something went wrong on our side. Please try again."
+UNAVAILABLE_MESSAGE = gettext_lazy("The service is briefly unavailable. Please try again in a moment.")
+SERVER_ERROR_MESSAGE = gettext_lazy("Something went wrong on our side. Please try again.")
+NOT_FOUND_MESSAGE = gettext_lazy("Not found.")
 
 
 def is_api(request: HttpRequest) -> bool:
@@ -53,5 +55,5 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api(request):
-        return JsonResponse({"message": "Not found.", "extra": {}}, status=404)
+        return JsonResponse({"message": NOT_FOUND_MESSAGE, "extra": {}}, status=404)
     return render_error_page("404.html", 404)

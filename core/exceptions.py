@@ -2,12 +2,14 @@
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy
+
 
 class ApplicationError(Exception):
     """A business rule refused the operation. `status_code` is the HTTP status the API answers with."""
 
     status_code = 400
-    default_message = "The request could not be completed."
+    default_message = gettext_lazy("The request could not be completed.")
 
     def __init__(self, message: str | None = None, *, extra: dict[str, Any] | None = None) -> None:
         self.message = message or self.default_message

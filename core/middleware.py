@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.utils import translation
 
+from core.errors import DATABASE_OUTAGE_ERRORS
 from core.logging import request_id_var, screening_id_var
 
 logger = logging.getLogger("mhc.request")
@@ -101,7 +102,11 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
     def process_request(self, request: HttpRequest) -> None:
         language = None
         if not request.path_info.startswith("/api/") and settings.SESSION_COOKIE_NAME in request.COOKIES:
-            chosen = request.session.get(LANGUAGE_SESSION_KEY)
+            try:
+                chosen = request.session.get(LANGUAGE_SESSION_KEY)
+            except DATABASE_OUTAGE_ERRORS:
+                # The request will answer 503 (core.errors); in the browser's language, at least.
+                chosen = None
             if chosen and translation.check_for_language(chosen):
                 language = translation.get_supported_language_variant(chosen)
         if language is None:

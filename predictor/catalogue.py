@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,24 @@ MODELS: tuple[CatalogueModel, ...] = (
 BASELINE_KEY = "baseline"
 BASELINE_NAME = "Baseline (age + sex only)"
 
-RISK_BANDS: tuple[tuple[str, str], ...] = (("low", "Low"), ("moderate", "Moderate"), ("high", "High"))
+# The band as a person reads it, in their language (the key is what is stored and sent).
+RISK_BANDS: tuple[tuple[str, str | Promise], ...] = (
+    ("low", pgettext_lazy("risk band", "Low")),
+    ("moderate", pgettext_lazy("risk band", "Moderate")),
+    ("high", pgettext_lazy("risk band", "High")),
+)
 
-WHAT_IT_IS_NOT = (
+# Model names as people read them on the site, in their language; `CatalogueModel.name` stays the English name
+# that training, reports and manifests use.
+DISPLAY_NAMES: dict[str, str | Promise] = {
+    "logistic": gettext_lazy("Logistic regression"),
+    "forest": gettext_lazy("Random forest"),
+    "xgboost": "XGBoost",
+    "ensemble": gettext_lazy("Ensemble"),
+    BASELINE_KEY: gettext_lazy("Baseline (age + sex only)"),
+}
+
+WHAT_IT_IS_NOT = gettext_lazy(
     "It is a screening estimate, not a diagnosis. It says how likely it is that a person who answered like you "
     "would score 10 or more on the PHQ-9 depression questionnaire; it cannot tell whether you have depression. "
     "Only a conversation with a doctor or mental-health professional can. A low estimate does not mean you are "
@@ -140,15 +157,17 @@ def get(key: str) -> CatalogueModel:
 
 
 def name_of(key: str) -> str:
-    return BASELINE_NAME if key == BASELINE_KEY else get(key).name
+    """The name shown to people, in the active language."""
+    return str(DISPLAY_NAMES.get(key, BASELINE_NAME if key == BASELINE_KEY else get(key).name))
 
 
-def model_choices() -> list[tuple[str, str]]:
-    """`Screening.model_key`'s choices (a callable, so a new entry needs no migration)."""
-    return [(entry.key, entry.name) for entry in MODELS]
+def model_choices() -> list[tuple[str, str | Promise]]:
+    """`Screening.model_key`'s choices (a callable, so a new entry needs no migration), named in the active
+    language when shown."""
+    return [(entry.key, DISPLAY_NAMES.get(entry.key, entry.name)) for entry in MODELS]
 
 
-def band_choices() -> list[tuple[str, str]]:
+def band_choices() -> list[tuple[str, str | Promise]]:
     return list(RISK_BANDS)
 
 

@@ -16,7 +16,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from django.utils.translation import ngettext
+from django.conf import settings
+from django.utils import formats
+from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext_lazy, ngettext_lazy, pgettext_lazy
+from django.utils.translation import gettext as _
 
 from predictor.exceptions import AnswersInvalid
 
@@ -24,18 +28,71 @@ SCHEMA_VERSION = "2026.11-1"
 
 QuestionKind = Literal["integer", "number", "choice", "multichoice"]
 
-SECTIONS: tuple[str, ...] = ("About you", "Home and work", "Habits", "Sleep", "Health")
+# Every text a person reads is marked for translation here, lazily (gettext_lazy): it is put into the language of
+# the request when it is shown, so this one schema serves every language (locale/, README "Languages").
+# Section titles are compared with Question.section; both are the same lazy text, equal in any language.
+SECTIONS: tuple[str, ...] = (
+    gettext_lazy("About you"),
+    gettext_lazy("Home and work"),
+    gettext_lazy("Habits"),
+    gettext_lazy("Sleep"),
+    gettext_lazy("Health"),
+)
 
 NONE_OF_THESE = "none"
 
+# Ratings of a diet or of one's health.
 FREQUENCY_HEALTH = (
-    ("excellent", "Excellent"),
-    ("very_good", "Very good"),
-    ("good", "Good"),
-    ("fair", "Fair"),
-    ("poor", "Poor"),
+    ("excellent", pgettext_lazy("rating", "Excellent")),
+    ("very_good", pgettext_lazy("rating", "Very good")),
+    ("good", pgettext_lazy("rating", "Good")),
+    ("fair", pgettext_lazy("rating", "Fair")),
+    ("poor", pgettext_lazy("rating", "Poor")),
 )
-YES_NO = (("yes", "Yes"), ("no", "No"))
+YES_NO = (("yes", gettext_lazy("Yes")), ("no", gettext_lazy("No")))
+
+# A unit as shown beside a box or an answer; `Question.unit` itself stays the same code in every language.
+UNIT_LABELS = {
+    "years": pgettext_lazy("unit beside a box", "years"),
+    "people": pgettext_lazy("unit beside a box", "people"),
+    "USD per year": pgettext_lazy("unit beside a box", "USD per year"),
+    "drinks": pgettext_lazy("unit beside a box", "drinks"),
+    "hours": pgettext_lazy("unit beside a box", "hours"),
+    "cm": pgettext_lazy("unit", "cm"),
+    "kg": pgettext_lazy("unit", "kg"),
+    "ft": pgettext_lazy("unit: feet", "ft"),
+    "in": pgettext_lazy("unit: inches", "in"),
+    "lb": pgettext_lazy("unit: pounds", "lb"),
+}
+# A number with its unit, in the plural form the number needs ("1 person", "3 people"; Russian has three forms).
+QUANTITIES = {
+    "years": ngettext_lazy("%(number)s year", "%(number)s years", "count"),
+    "people": ngettext_lazy("%(number)s person", "%(number)s people", "count"),
+    "drinks": ngettext_lazy("%(number)s drink", "%(number)s drinks", "count"),
+    "hours": ngettext_lazy("%(number)s hour", "%(number)s hours", "count"),
+}
+
+
+def stored_language_active() -> bool:
+    """True while the request is in the language results are stored in (settings.LANGUAGE_CODE, English): stored
+    texts are shown as stored, and only other languages word them again."""
+    return (get_language() or settings.LANGUAGE_CODE).split("-")[0] == settings.LANGUAGE_CODE.split("-")[0]
+
+
+def unit_label(unit: str) -> str:
+    """A unit code ("cm", "ft", "years") as shown in the active language."""
+    return str(UNIT_LABELS.get(unit, unit))
+
+
+def format_number(value: float | int | None) -> str:
+    """A number as the active language writes it: 45,000 / 45.000 / 45 000; up to two decimals."""
+    if value is None:
+        return ""
+    if float(value).is_integer():
+        return formats.number_format(int(value), force_grouping=True)
+    text = formats.number_format(round(float(value), 2), decimal_pos=2, force_grouping=True)
+    separator = formats.get_format("DECIMAL_SEPARATOR")
+    return text.rstrip("0").rstrip(separator) if separator in text else text
 
 
 @dataclass(frozen=True)
@@ -47,7 +104,7 @@ class UnitChoice:
     """
 
     key: str
-    label: str
+    label: str | Promise
     parts: tuple[tuple[str, str, float], ...]  # (part key, its unit shown beside the box, canonical units per one)
 
     def to_canonical(self, values: Mapping[str, float]) -> float:
@@ -65,24 +122,24 @@ class UnitChoice:
         return {big: total_small // per_big, small: total_small % per_big}
 
 
-CENTIMETRES = UnitChoice("cm", "centimetres", (("value", "cm", 1.0),))
-FEET_INCHES = UnitChoice("ft_in", "feet and inches", (("ft", "ft", 30.48), ("in", "in", 2.54)))
-KILOGRAMS = UnitChoice("kg", "kilograms", (("value", "kg", 1.0),))
-POUNDS = UnitChoice("lb", "pounds", (("value", "lb", 0.45359237),))
+CENTIMETRES = UnitChoice("cm", gettext_lazy("centimetres"), (("value", "cm", 1.0),))
+FEET_INCHES = UnitChoice("ft_in", gettext_lazy("feet and inches"), (("ft", "ft", 30.48), ("in", "in", 2.54)))
+KILOGRAMS = UnitChoice("kg", gettext_lazy("kilograms"), (("value", "kg", 1.0),))
+POUNDS = UnitChoice("lb", gettext_lazy("pounds"), (("value", "lb", 0.45359237),))
 
 
 @dataclass(frozen=True)
 class Question:
     key: str
-    label: str
-    help_text: str
+    label: str | Promise
+    help_text: str | Promise
     kind: QuestionKind
-    section: str
-    choices: tuple[tuple[str, str], ...] = ()
+    section: str | Promise
+    choices: tuple[tuple[str, str | Promise], ...] = ()
     min_value: float | None = None
     max_value: float | None = None
     unit: str = ""
-    # The unit for exactly one, where English changes it ("1 person", "1 drink"); chosen with ngettext.
+    # The English unit for exactly one ("1 person"), for API clients; the site words numbers with QUANTITIES.
     unit_one: str = ""
     optional: bool = True
     # Money: "$45,000" and "45k" are read as 45000.
@@ -94,26 +151,35 @@ class Question:
         return next((choice for choice in self.unit_choices if choice.key == key), None)
 
     def choice_label(self, value: str) -> str:
-        return dict(self.choices).get(value, value)
+        return str(dict(self.choices).get(value, value))
+
+    @property
+    def unit_label(self) -> str:
+        """The unit in the active language, as shown beside the box: "years", "años", "лет"."""
+        return unit_label(self.unit)
 
     def quantity(self, value: int | float) -> str:
         """A number with its unit, singular or plural as the number needs: "1 person", "3 people", "7.5 hours"."""
-        number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0").rstrip(".")
+        number = format_number(value)
         if not self.unit:
             return number
-        count = int(value) if float(value).is_integer() else 2  # fractions take the plural: "1.5 hours"
-        unit = ngettext(self.unit_one or self.unit, self.unit, count) if self.unit_one else self.unit
-        return f"{number} {unit}"
+        plural = QUANTITIES.get(self.unit)
+        if plural is None:
+            return f"{number} {self.unit_label}"
+        # A fraction takes the form of 2: the plural in English and Spanish, and in Russian the form fractions
+        # take ("7,5 часа"). gettext's plural rules are for whole numbers only.
+        count = int(value) if float(value).is_integer() else 2
+        return plural % {"count": count, "number": number}
 
 
 QUESTIONS: tuple[Question, ...] = (
     # About you
     Question(
         key="age",
-        label="How old are you?",
-        help_text="Your age in whole years. The checker is for adults (18 or older).",
+        label=gettext_lazy("How old are you?"),
+        help_text=gettext_lazy("Your age in whole years. The checker is for adults (18 or older)."),
         kind="integer",
-        section="About you",
+        section=gettext_lazy("About you"),
         min_value=18,
         max_value=120,
         unit="years",
@@ -122,47 +188,47 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         key="sex",
-        label="What is your sex?",
-        help_text="The survey the models learned from recorded sex as female or male.",
+        label=gettext_lazy("What is your sex?"),
+        help_text=gettext_lazy("The survey the models learned from recorded sex as female or male."),
         kind="choice",
-        section="About you",
-        choices=(("female", "Female"), ("male", "Male")),
+        section=gettext_lazy("About you"),
+        choices=(("female", gettext_lazy("Female")), ("male", gettext_lazy("Male"))),
         optional=False,
     ),
     Question(
         key="education",
-        label="What is the highest level of school you have completed?",
-        help_text="The highest degree or grade you finished.",
+        label=gettext_lazy("What is the highest level of school you have completed?"),
+        help_text=gettext_lazy("The highest degree or grade you finished."),
         kind="choice",
-        section="About you",
+        section=gettext_lazy("About you"),
         choices=(
-            ("less_than_9th_grade", "Less than 9th grade"),
-            ("some_high_school", "9th to 11th grade, no diploma"),
-            ("high_school", "High-school graduate or equivalent"),
-            ("some_college", "Some college or associate degree"),
-            ("college_graduate", "College graduate or above"),
+            ("less_than_9th_grade", gettext_lazy("Less than 9th grade")),
+            ("some_high_school", gettext_lazy("9th to 11th grade, no diploma")),
+            ("high_school", gettext_lazy("High-school graduate or equivalent")),
+            ("some_college", gettext_lazy("Some college or associate degree")),
+            ("college_graduate", gettext_lazy("College graduate or above")),
         ),
     ),
     Question(
         key="marital_status",
-        label="What is your marital status?",
+        label=gettext_lazy("What is your marital status?"),
         help_text="",
         kind="choice",
-        section="About you",
+        section=gettext_lazy("About you"),
         choices=(
-            ("married_or_partner", "Married or living with a partner"),
-            ("widowed", "Widowed"),
-            ("divorced_or_separated", "Divorced or separated"),
-            ("never_married", "Never married"),
+            ("married_or_partner", gettext_lazy("Married or living with a partner")),
+            ("widowed", gettext_lazy("Widowed")),
+            ("divorced_or_separated", gettext_lazy("Divorced or separated")),
+            ("never_married", gettext_lazy("Never married")),
         ),
     ),
     # Home and work
     Question(
         key="household_size",
-        label="How many people live in your household, including you?",
-        help_text="Count everyone who usually lives with you.",
+        label=gettext_lazy("How many people live in your household, including you?"),
+        help_text=gettext_lazy("Count everyone who usually lives with you."),
         kind="integer",
-        section="Home and work",
+        section=gettext_lazy("Home and work"),
         min_value=1,
         max_value=20,
         unit="people",
@@ -170,13 +236,13 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         key="annual_household_income",
-        label="What is your household's total income per year, before taxes?",
-        help_text=(
+        label=gettext_lazy("What is your household's total income per year, before taxes?"),
+        help_text=gettext_lazy(
             "In US dollars. Together with household size it gives your income-to-poverty ratio; the number "
             "itself is not used."
         ),
         kind="number",
-        section="Home and work",
+        section=gettext_lazy("Home and work"),
         min_value=0,
         max_value=10_000_000,
         unit="USD per year",
@@ -184,33 +250,39 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         key="employment",
-        label="Which best describes your work situation?",
+        label=gettext_lazy("Which best describes your work situation?"),
         help_text="",
         kind="choice",
-        section="Home and work",
+        section=gettext_lazy("Home and work"),
         choices=(
-            ("working", "Working (including temporarily away from work)"),
-            ("looking_for_work", "Looking for work or laid off"),
-            ("retired", "Retired"),
-            ("unable_to_work", "Unable to work for health reasons or disabled"),
-            ("not_working_other", "Not working for another reason (caring for family, studying, other)"),
+            ("working", gettext_lazy("Working (including temporarily away from work)")),
+            ("looking_for_work", gettext_lazy("Looking for work or laid off")),
+            ("retired", gettext_lazy("Retired")),
+            ("unable_to_work", gettext_lazy("Unable to work for health reasons or disabled")),
+            ("not_working_other", gettext_lazy("Not working for another reason (caring for family, studying, other)")),
         ),
     ),
     # Habits
     Question(
         key="smoking",
-        label="Do you smoke cigarettes?",
-        help_text="'Former' means you smoked at least 100 cigarettes in your life but have stopped.",
+        label=gettext_lazy("Do you smoke cigarettes?"),
+        help_text=gettext_lazy("'Former' means you smoked at least 100 cigarettes in your life but have stopped."),
         kind="choice",
-        section="Habits",
-        choices=(("never", "Never smoked"), ("former", "Former smoker"), ("current", "Current smoker")),
+        section=gettext_lazy("Habits"),
+        choices=(
+            ("never", gettext_lazy("Never smoked")),
+            ("former", gettext_lazy("Former smoker")),
+            ("current", gettext_lazy("Current smoker")),
+        ),
     ),
     Question(
         key="alcohol_drinks_per_day",
-        label="On a day when you drink alcohol, how many drinks do you usually have?",
-        help_text="A drink is a can of beer, a glass of wine or a shot of spirits. Enter 0 if you do not drink.",
+        label=gettext_lazy("On a day when you drink alcohol, how many drinks do you usually have?"),
+        help_text=gettext_lazy(
+            "A drink is a can of beer, a glass of wine or a shot of spirits. Enter 0 if you do not drink."
+        ),
         kind="integer",
-        section="Habits",
+        section=gettext_lazy("Habits"),
         min_value=0,
         max_value=30,
         unit="drinks",
@@ -218,25 +290,25 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         key="physical_activity",
-        label="In a typical week, do you do sports, fitness or recreational activities?",
-        help_text=(
+        label=gettext_lazy("In a typical week, do you do sports, fitness or recreational activities?"),
+        help_text=gettext_lazy(
             "Vigorous activity makes you breathe much harder (running, basketball); moderate activity only a "
             "little harder (brisk walking, cycling, swimming)."
         ),
         kind="choice",
-        section="Habits",
+        section=gettext_lazy("Habits"),
         choices=(
-            ("vigorous", "Yes, including vigorous activity"),
-            ("moderate", "Yes, moderate activity only"),
-            ("none", "No"),
+            ("vigorous", gettext_lazy("Yes, including vigorous activity")),
+            ("moderate", gettext_lazy("Yes, moderate activity only")),
+            ("none", gettext_lazy("No")),
         ),
     ),
     Question(
         key="sitting_hours",
-        label="On a typical day, how many hours do you spend sitting?",
-        help_text="At work, at home, travelling, watching TV or using a computer; not sleeping.",
+        label=gettext_lazy("On a typical day, how many hours do you spend sitting?"),
+        help_text=gettext_lazy("At work, at home, travelling, watching TV or using a computer; not sleeping."),
         kind="number",
-        section="Habits",
+        section=gettext_lazy("Habits"),
         min_value=0,
         max_value=24,
         unit="hours",
@@ -244,19 +316,19 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         key="diet_quality",
-        label="In general, how healthy is your overall diet?",
+        label=gettext_lazy("In general, how healthy is your overall diet?"),
         help_text="",
         kind="choice",
-        section="Habits",
+        section=gettext_lazy("Habits"),
         choices=FREQUENCY_HEALTH,
     ),
     # Sleep
     Question(
         key="sleep_hours",
-        label="How many hours do you usually sleep on a work night or weekday?",
-        help_text="Your usual amount of actual sleep, which may differ from the time you spend in bed.",
+        label=gettext_lazy("How many hours do you usually sleep on a work night or weekday?"),
+        help_text=gettext_lazy("Your usual amount of actual sleep, which may differ from the time you spend in bed."),
         kind="number",
-        section="Sleep",
+        section=gettext_lazy("Sleep"),
         min_value=0,
         max_value=24,
         unit="hours",
@@ -264,19 +336,19 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         key="sleep_trouble_told_doctor",
-        label="Have you ever told a doctor or other health professional that you have trouble sleeping?",
+        label=gettext_lazy("Have you ever told a doctor or other health professional that you have trouble sleeping?"),
         help_text="",
         kind="choice",
-        section="Sleep",
+        section=gettext_lazy("Sleep"),
         choices=YES_NO,
     ),
     # Health
     Question(
         key="height_cm",
-        label="How tall are you?",
-        help_text="Used with your weight to work out your body-mass index (BMI).",
+        label=gettext_lazy("How tall are you?"),
+        help_text=gettext_lazy("Used with your weight to work out your body-mass index (BMI)."),
         kind="number",
-        section="Health",
+        section=gettext_lazy("Health"),
         min_value=100,
         max_value=250,
         unit="cm",
@@ -284,10 +356,10 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         key="weight_kg",
-        label="How much do you weigh?",
-        help_text="Used with your height to work out your body-mass index (BMI).",
+        label=gettext_lazy("How much do you weigh?"),
+        help_text=gettext_lazy("Used with your height to work out your body-mass index (BMI)."),
         kind="number",
-        section="Health",
+        section=gettext_lazy("Health"),
         min_value=25,
         max_value=350,
         unit="kg",
@@ -295,39 +367,48 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         key="conditions",
-        label="Has a doctor or other health professional ever told you that you have any of these conditions?",
-        help_text="Tick all that apply, or 'None of these'.",
+        label=gettext_lazy(
+            "Has a doctor or other health professional ever told you that you have any of these conditions?"
+        ),
+        help_text=gettext_lazy("Tick all that apply, or 'None of these'."),
         kind="multichoice",
-        section="Health",
+        section=gettext_lazy("Health"),
         choices=(
-            ("high_blood_pressure", "High blood pressure"),
-            ("high_cholesterol", "High cholesterol"),
-            ("diabetes", "Diabetes"),
-            ("asthma", "Asthma"),
-            ("arthritis", "Arthritis"),
-            ("heart_disease", "Heart disease (heart failure, coronary heart disease, angina or a heart attack)"),
-            ("stroke", "Stroke"),
-            ("lung_disease", "Chronic bronchitis, emphysema or COPD"),
-            ("liver_condition", "A liver condition"),
-            ("thyroid_condition", "A thyroid problem"),
-            ("cancer", "Cancer or a malignancy"),
-            (NONE_OF_THESE, "None of these"),
+            ("high_blood_pressure", gettext_lazy("High blood pressure")),
+            ("high_cholesterol", gettext_lazy("High cholesterol")),
+            ("diabetes", gettext_lazy("Diabetes")),
+            ("asthma", gettext_lazy("Asthma")),
+            ("arthritis", gettext_lazy("Arthritis")),
+            (
+                "heart_disease",
+                gettext_lazy("Heart disease (heart failure, coronary heart disease, angina or a heart attack)"),
+            ),
+            ("stroke", gettext_lazy("Stroke")),
+            ("lung_disease", gettext_lazy("Chronic bronchitis, emphysema or COPD")),
+            ("liver_condition", gettext_lazy("A liver condition")),
+            ("thyroid_condition", gettext_lazy("A thyroid problem")),
+            ("cancer", gettext_lazy("Cancer or a malignancy")),
+            (NONE_OF_THESE, gettext_lazy("None of these")),
         ),
     ),
     Question(
         key="general_health",
-        label="Would you say your health in general is…",
+        label=gettext_lazy("Would you say your health in general is…"),
         help_text="",
         kind="choice",
-        section="Health",
+        section=gettext_lazy("Health"),
         choices=FREQUENCY_HEALTH,
     ),
     Question(
         key="mental_health_visit",
-        label="During the past 12 months, have you seen or talked to a mental health professional about your health?",
-        help_text="For example a psychologist, psychiatrist, psychiatric nurse or clinical social worker.",
+        label=gettext_lazy(
+            "During the past 12 months, have you seen or talked to a mental health professional about your health?"
+        ),
+        help_text=gettext_lazy(
+            "For example a psychologist, psychiatrist, psychiatric nurse or clinical social worker."
+        ),
         kind="choice",
-        section="Health",
+        section=gettext_lazy("Health"),
         choices=YES_NO,
     ),
 )
@@ -357,15 +438,15 @@ def income_to_poverty_ratio(*, annual_household_income: float, household_size: i
     return round(min(ratio, INCOME_TO_POVERTY_CAP), 2)
 
 
-def _format_number(value: float | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"
-
-
 def _range_message(question: Question) -> str:
-    unit = f" {question.unit}" if question.unit else ""
-    return f"Enter a value from {_format_number(question.min_value)} to {_format_number(question.max_value)}{unit}."
+    low, high = format_number(question.min_value), format_number(question.max_value)
+    if question.unit:
+        return _("Enter a value from %(low)s to %(high)s %(unit)s.") % {
+            "low": low,
+            "high": high,
+            "unit": question.unit_label,
+        }
+    return _("Enter a value from %(low)s to %(high)s.") % {"low": low, "high": high}
 
 
 # A body-mass index outside this range is almost always a slip (pounds typed as kilograms, inches as centimetres).
@@ -382,35 +463,56 @@ def body_size_warning(*, height_cm: float, weight_kg: float, weight_unit: str = 
     if weight_unit == "kg" and bmi > BMI_ASK_IF_POUNDS_ABOVE:
         as_pounds = weight_kg * POUNDS.parts[0][2] / (height_cm / 100) ** 2
         if BMI_ORDINARY[0] <= as_pounds <= BMI_ORDINARY[1]:
-            return (
-                f"With this height, {weight_kg:g} kg gives a body-mass index of {bmi:.0f}, which is very rare. "
-                f"Did you mean {weight_kg:g} pounds? Switch the unit to pounds, or confirm the weight is right."
-            )
+            return _(
+                "With this height, %(weight)s kg gives a body-mass index of %(bmi)s, which is very rare. "
+                "Did you mean %(weight)s pounds? Switch the unit to pounds, or confirm the weight is right."
+            ) % {"weight": format_number(weight_kg), "bmi": format_number(round(bmi))}
     if weight_unit == "lb" and bmi < BMI_PLAUSIBLE[0]:
-        return (
-            f"With this height, this weight gives a body-mass index of {bmi:.0f}, which is very rare. Did you mean "
+        return _(
+            "With this height, this weight gives a body-mass index of %(bmi)s, which is very rare. Did you mean "
             "kilograms? Switch the unit to kilograms, or confirm the weight is right."
-        )
+        ) % {"bmi": format_number(round(bmi))}
     if not BMI_PLAUSIBLE[0] <= bmi <= BMI_PLAUSIBLE[1]:
-        return (
-            f"This height and weight give a body-mass index of {bmi:.0f}, which is very rare. Please check both "
+        return _(
+            "This height and weight give a body-mass index of %(bmi)s, which is very rare. Please check both "
             "and their units (did you mean pounds?), or confirm they are right."
-        )
+        ) % {"bmi": format_number(round(bmi))}
     return None
 
 
-MONEY_MESSAGE = "Enter an amount in US dollars, for example 45000, $45,000 or 45k."
+MONEY_MESSAGE = gettext_lazy("Enter an amount in US dollars, for example 45000, $45,000 or 45k.")
 
 
 def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _plain_digits(text: str) -> str:
+    """A typed number with Python's decimal point and no grouping, read the way the active language writes it.
+
+    English: "," only groups thousands ("42,000"). Where the decimal mark is a comma (Spanish, Russian), both
+    habits meet ("7,5" and "7.5" hours, "45.000", "45,000" and "45 000" dollars): the last mark is the decimal
+    one unless exactly three digits follow it and it is the only mark, which reads as thousands.
+    """
+    text = text.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+    if formats.get_format("DECIMAL_SEPARATOR") == ".":
+        return text.replace(",", "")
+    marks = [index for index, char in enumerate(text) if char in ",."]
+    if not marks:
+        return text
+    last = marks[-1]
+    digits_after = len(text) - last - 1
+    if len(marks) == 1 and digits_after == 3 and text[last + 1 :].isdigit():
+        return text[:last] + text[last + 1 :]
+    whole = "".join(char for char in text[:last] if char not in ",.")
+    return f"{whole}.{text[last + 1 :]}"
+
+
 def _clean_number(question: Question, value: Any) -> int | float:
     if isinstance(value, bool):
-        raise ValueError("Enter a number.")
+        raise ValueError(_("Enter a number."))
     if isinstance(value, str):
-        value = value.strip().replace(",", "")
+        value = _plain_digits(value)
         if question.currency:
             # Decided: a leading "$" and a trailing "k" (thousands) are what people type for money; nothing else
             # ("45 thousand", "€") is guessed at.
@@ -419,7 +521,7 @@ def _clean_number(question: Question, value: Any) -> int | float:
                 try:
                     value = float(value[:-1]) * 1000
                 except ValueError:
-                    raise ValueError(MONEY_MESSAGE) from None
+                    raise ValueError(str(MONEY_MESSAGE)) from None
     try:
         number = float(value)
     except OverflowError:
@@ -427,12 +529,12 @@ def _clean_number(question: Question, value: Any) -> int | float:
         raise ValueError(_range_message(question)) from None
     except (TypeError, ValueError):
         if question.currency:
-            raise ValueError(MONEY_MESSAGE) from None
-        raise ValueError("Enter a whole number." if question.kind == "integer" else "Enter a number.") from None
+            raise ValueError(str(MONEY_MESSAGE)) from None
+        raise ValueError(_("Enter a whole number.") if question.kind == "integer" else _("Enter a number.")) from None
     if not math.isfinite(number):
-        raise ValueError("Enter a number.")
+        raise ValueError(_("Enter a number."))
     if question.kind == "integer" and not number.is_integer():
-        raise ValueError("Enter a whole number.")
+        raise ValueError(_("Enter a whole number."))
     if (question.min_value is not None and number < question.min_value) or (
         question.max_value is not None and number > question.max_value
     ):
@@ -443,20 +545,23 @@ def _clean_number(question: Question, value: Any) -> int | float:
 def _clean_choice(question: Question, value: Any) -> str:
     allowed = [choice for choice, _ in question.choices]
     if not isinstance(value, str) or value not in allowed:
-        raise ValueError(f"Choose one of: {', '.join(allowed)}.")
+        raise ValueError(_("Choose one of: %(choices)s.") % {"choices": ", ".join(allowed)})
     return value
 
 
 def _clean_multichoice(question: Question, value: Any) -> list[str]:
     allowed = [choice for choice, _ in question.choices]
     if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
-        raise ValueError("Send a list of choices.")
+        raise ValueError(_("Send a list of choices."))
     unknown = [item for item in value if not isinstance(item, str) or item not in allowed]
     if unknown:
-        raise ValueError(f"Unknown choice(s): {', '.join(map(str, unknown))}. Choose from: {', '.join(allowed)}.")
+        raise ValueError(
+            _("Unknown choice(s): %(unknown)s. Choose from: %(choices)s.")
+            % {"unknown": ", ".join(map(str, unknown)), "choices": ", ".join(allowed)}
+        )
     selected = set(value)
     if NONE_OF_THESE in selected and len(selected) > 1:
-        raise ValueError("'None of these' cannot be combined with another condition.")
+        raise ValueError(_("'None of these' cannot be combined with another condition."))
     selected.discard(NONE_OF_THESE)
     return sorted(selected, key=allowed.index)
 
@@ -466,14 +571,14 @@ def validate_answers(raw: Mapping[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     for key in raw:
         if key not in QUESTIONS_BY_KEY:
-            errors[str(key)] = ["This is not a question in the questionnaire."]
+            errors[str(key)] = [_("This is not a question in the questionnaire.")]
 
     cleaned: dict[str, Any] = {}
     for question in QUESTIONS:
         value = raw.get(question.key)
         if _is_blank(value):
             if not question.optional:
-                errors[question.key] = ["This question is required."]
+                errors[question.key] = [_("This question is required.")]
             cleaned[question.key] = None
             continue
         try:
@@ -492,13 +597,16 @@ def validate_answers(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def question_as_dict(question: Question) -> dict[str, Any]:
+    """A question as JSON, its texts in the active language (keys and codes stay the same in every language)."""
     data = asdict(question)
-    data["choices"] = [{"value": value, "label": label} for value, label in question.choices]
+    for field in ("label", "help_text", "section"):
+        data[field] = str(data[field])
+    data["choices"] = [{"value": value, "label": str(label)} for value, label in question.choices]
     data["unit_choices"] = [
         {
             "key": choice.key,
-            "label": choice.label,
-            "parts": [{"key": key, "unit": unit, "factor": factor} for key, unit, factor in choice.parts],
+            "label": str(choice.label),
+            "parts": [{"key": key, "unit": unit_label(unit), "factor": factor} for key, unit, factor in choice.parts],
         }
         for choice in question.unit_choices
     ]
@@ -510,7 +618,8 @@ def schema_as_dict() -> dict[str, Any]:
     return {
         "version": SCHEMA_VERSION,
         "sections": [
-            {"title": section, "questions": [q.key for q in QUESTIONS if q.section == section]} for section in SECTIONS
+            {"title": str(section), "questions": [q.key for q in QUESTIONS if q.section == section]}
+            for section in SECTIONS
         ],
         "questions": [question_as_dict(question) for question in QUESTIONS],
         "income_to_poverty": {

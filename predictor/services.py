@@ -18,7 +18,7 @@ from predictor.artifacts import active_version
 from predictor.catalogue import RISK_BANDS, band_choices, model_choices, model_keys, price, prices
 from predictor.exceptions import AnswersInvalid, ArtifactError, PredictorError, UnknownModel
 from predictor.explanations import factors as word_factors
-from predictor.explanations import skipped_notes
+from predictor.explanations import factors_in_words, skipped_notes
 from predictor.features import answers_to_columns
 from predictor.imputation import Estimate, estimate
 from predictor.registry import LoadedVersion, loaded_version
@@ -29,11 +29,13 @@ from predictor.schema import (
     SECTIONS,
     Question,
     body_size_warning,
+    format_number,
     schema_as_dict,
+    unit_label,
     validate_answers,
 )
 from predictor.scorers import LogisticScorer
-from predictor.whatifs import what_if_answers, what_if_results
+from predictor.whatifs import instead_in_words, what_if_answers, what_if_results
 
 __all__ = [
     "NONE_OF_THESE",
@@ -51,17 +53,22 @@ __all__ = [
     "band_choices",
     "body_size_warning",
     "catalogue_summary",
+    "factors_in_words",
+    "format_number",
+    "instead_in_words",
     "loaded_model_version",
     "model_catalogue",
     "model_choices",
     "model_keys",
     "model_name",
+    "model_name_stored",
     "predict",
     "predict_many",
     "predict_with_what_ifs",
     "price",
     "prices",
     "schema_as_dict",
+    "unit_label",
     "validate_answers",
     "what_if_answers",
     "what_if_results",
@@ -96,7 +103,13 @@ def loaded_model_version() -> str:
 
 
 def model_name(key: str) -> str:
+    """The model's name in the active language."""
     return catalogue.name_of(key)
+
+
+def model_name_stored(key: str) -> str:
+    """The model's English name, as written into stored texts (ledger descriptions)."""
+    return catalogue.BASELINE_NAME if key == catalogue.BASELINE_KEY else catalogue.get(key).name
 
 
 def _known(model_key: str) -> None:
@@ -192,7 +205,7 @@ def model_catalogue() -> list[dict[str, Any]]:
     return [
         {
             "key": entry.key,
-            "name": entry.name,
+            "name": catalogue.name_of(entry.key),
             "description": catalogue.describe(entry.key, version.manifest),
             "cost": price(entry.key),
             "version": version.version,

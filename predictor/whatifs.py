@@ -14,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from predictor.features import body_mass_index
-from predictor.schema import QUESTIONS_BY_KEY
+from predictor.schema import QUESTIONS_BY_KEY, format_number, stored_language_active
 
 HEALTHY_SLEEP = (7, 9)
 SITTING_ABOVE, SITTING_TO = 8, 6
@@ -28,7 +30,7 @@ BMI_LOW_BELOW, BMI_LOW_TO = 18.5, 20.0
 class WhatIf:
     key: str
     answers: dict[str, Any]
-    instead: str  # "who sleep 7 hours a night", read after "People with your answers but"
+    instead: str  # "who sleep 7 hours a night", read after "People with your answers but" (stored in English)
 
 
 def _hours(value: float) -> str:
@@ -40,26 +42,26 @@ def _sleep(answers: dict[str, Any]) -> tuple[dict, str] | None:
     if hours is None or HEALTHY_SLEEP[0] <= hours <= HEALTHY_SLEEP[1]:
         return None
     to = HEALTHY_SLEEP[0] if hours < HEALTHY_SLEEP[0] else 8
-    return {"sleep_hours": to}, f"who sleep {_hours(to)} a night"
+    return {"sleep_hours": to}, _("who sleep %(hours)s a night") % {"hours": _hours(to)}
 
 
 def _activity(answers: dict[str, Any]) -> tuple[dict, str] | None:
     if answers.get("physical_activity") != "none":
         return None
-    return {"physical_activity": "moderate"}, "who do some moderate activity, like brisk walking, each week"
+    return {"physical_activity": "moderate"}, _("who do some moderate activity, like brisk walking, each week")
 
 
 def _sitting(answers: dict[str, Any]) -> tuple[dict, str] | None:
     hours = answers.get("sitting_hours")
     if hours is None or hours <= SITTING_ABOVE:
         return None
-    return {"sitting_hours": SITTING_TO}, f"who sit about {_hours(SITTING_TO)} a day"
+    return {"sitting_hours": SITTING_TO}, _("who sit about %(hours)s a day") % {"hours": _hours(SITTING_TO)}
 
 
 def _smoking(answers: dict[str, Any]) -> tuple[dict, str] | None:
     if answers.get("smoking") != "current":
         return None
-    return {"smoking": "former"}, "who have stopped smoking"
+    return {"smoking": "former"}, _("who have stopped smoking")
 
 
 def _alcohol(answers: dict[str, Any]) -> tuple[dict, str] | None:
@@ -67,13 +69,13 @@ def _alcohol(answers: dict[str, Any]) -> tuple[dict, str] | None:
     if drinks is None or drinks <= DRINKS_ABOVE:
         return None
     unit = QUESTIONS_BY_KEY["alcohol_drinks_per_day"].quantity(DRINKS_TO)
-    return {"alcohol_drinks_per_day": DRINKS_TO}, f"who have {unit} on a drinking day"
+    return {"alcohol_drinks_per_day": DRINKS_TO}, _("who have %(drinks)s on a drinking day") % {"drinks": unit}
 
 
 def _diet(answers: dict[str, Any]) -> tuple[dict, str] | None:
     if answers.get("diet_quality") not in ("fair", "poor"):
         return None
-    return {"diet_quality": "good"}, "who describe their diet as good"
+    return {"diet_quality": "good"}, _("who describe their diet as good")
 
 
 def _bmi(answers: dict[str, Any]) -> tuple[dict, str] | None:
@@ -87,7 +89,8 @@ def _bmi(answers: dict[str, Any]) -> tuple[dict, str] | None:
         target = BMI_LOW_TO
     else:
         return None
-    return {"weight_kg": round(target * (height / 100) ** 2, 1)}, f"with a body-mass index of {target:.0f}"
+    changed = {"weight_kg": round(target * (height / 100) ** 2, 1)}
+    return changed, _("with a body-mass index of %(bmi)s") % {"bmi": format_number(round(target))}
 
 
 ALTERNATIVES: dict[str, Callable[[dict[str, Any]], tuple[dict, str] | None]] = {
@@ -126,3 +129,13 @@ def what_if_results(what_ifs: list[WhatIf], predictions: list[Any]) -> list[dict
 def _changed(what_if: WhatIf) -> dict[str, Any]:
     keys = ("weight_kg",) if what_if.key == "bmi" else (what_if.key,)
     return {key: what_if.answers[key] for key in keys}
+
+
+def instead_in_words(key: str, answers: dict[str, Any]) -> str | None:
+    """A stored what-if's change in the active language, worded again from the person's answers (the change is a
+    function of them), or None when it no longer applies to them or the stored English is the language."""
+    if stored_language_active():
+        return None
+    alternative = ALTERNATIVES.get(key)
+    change = alternative(answers) if alternative is not None and answers else None
+    return change[1] if change is not None else None

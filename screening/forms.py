@@ -14,10 +14,12 @@ from typing import Any
 
 from django import forms
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from predictor.services import NONE_OF_THESE, QUESTIONS, SECTIONS, Question, body_size_warning
+from predictor.services import NONE_OF_THESE, QUESTIONS, SECTIONS, Question, body_size_warning, unit_label
 
-PREFER_NOT_TO_SAY = "Prefer not to say"
+PREFER_NOT_TO_SAY = gettext_lazy("Prefer not to say")
 MODEL_FIELD = "model"
 KEY_FIELD = "submission_key"
 CONFIRM_BODY_SIZE_FIELD = "confirm_body_size"
@@ -26,10 +28,12 @@ UNIT_QUESTIONS = tuple(q for q in QUESTIONS if q.unit_choices)
 
 # The model choice in plain words; the technical description stays on the model card.
 PLAIN_MODEL_DESCRIPTIONS = {
-    "logistic": "The simplest model: each answer moves the estimate up or down by a fixed amount.",
-    "forest": "Many simple yes/no rules voting together, so it can notice answers that matter in combination.",
-    "xgboost": "Simple rules built one after another, each correcting the mistakes of the ones before.",
-    "ensemble": "The average of the other three models.",
+    "logistic": gettext_lazy("The simplest model: each answer moves the estimate up or down by a fixed amount."),
+    "forest": gettext_lazy(
+        "Many simple yes/no rules voting together, so it can notice answers that matter in combination."
+    ),
+    "xgboost": gettext_lazy("Simple rules built one after another, each correcting the mistakes of the ones before."),
+    "ensemble": gettext_lazy("The average of the other three models."),
 }
 
 
@@ -97,10 +101,10 @@ class ScreeningForm(forms.Form):
         self.models = models
         self.available_credits = available_credits
         self.fields[MODEL_FIELD] = forms.ChoiceField(
-            label="Which model should make the estimate?",
+            label=_("Which model should make the estimate?"),
             choices=[(m["key"], m["name"]) for m in models],
             widget=forms.RadioSelect,
-            error_messages={"required": "Choose a model.", "invalid_choice": "Choose one of the models listed."},
+            error_messages={"required": _("Choose a model."), "invalid_choice": _("Choose one of the models listed.")},
         )
         for question in QUESTIONS:
             self.fields[question.key] = question_field(question)
@@ -109,7 +113,7 @@ class ScreeningForm(forms.Form):
         self.fields[KEY_FIELD] = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
         self._add_unit_fields(preferred_units or {})
         self.fields[CONFIRM_BODY_SIZE_FIELD] = forms.BooleanField(
-            required=False, label="Yes, this height and weight are right"
+            required=False, label=_("Yes, this height and weight are right")
         )
         self.asks_body_size = False
         self.initial.setdefault(KEY_FIELD, new_submission_key())
@@ -126,7 +130,7 @@ class ScreeningForm(forms.Form):
         for question in UNIT_QUESTIONS:
             name = unit_field(question)
             self.fields[name] = forms.ChoiceField(
-                label=f"Unit for: {question.label}",
+                label=_("Unit for: %(question)s") % {"question": question.label},
                 choices=[(choice.key, choice.label) for choice in question.unit_choices],
                 widget=forms.RadioSelect,
                 required=False,
@@ -138,9 +142,10 @@ class ScreeningForm(forms.Form):
             for choice in question.unit_choices:
                 if choice.key == question.unit:
                     continue
-                for part, unit_label, _ in choice.parts:
+                for part, unit, _factor in choice.parts:
                     self.fields[part_field(question, choice.key, part)] = forms.CharField(
-                        label=f"{question.label} ({unit_label})",
+                        label=pgettext_lazy("a box of a measurement", "%(question)s (%(unit)s)")
+                        % {"question": question.label, "unit": unit_label(unit)},
                         required=False,
                         max_length=16,
                         widget=_number_widget(question),
@@ -164,13 +169,16 @@ class ScreeningForm(forms.Form):
             unit = question.unit_choice(data.get(unit_field(question)) or question.unit)
             if unit is None or unit.key == question.unit:
                 continue
-            typed = {part: (data.get(part_field(question, unit.key, part)) or "").strip() for part, _, _ in unit.parts}
+            typed = {
+                part: (data.get(part_field(question, unit.key, part)) or "").strip()
+                for part, _unit, _factor in unit.parts
+            }
             if not any(typed.values()):
                 data[question.key] = ""
                 continue
             numbers = {part: _plain_number(text) if text else 0.0 for part, text in typed.items()}
             if any(number is None or number < 0 for number in numbers.values()):
-                self.add_error(question.key, "Enter numbers only, for example 5 and 9.")
+                self.add_error(question.key, _("Enter numbers only, for example 5 and 9."))
                 continue
             data[question.key] = f"{unit.to_canonical(numbers):g}"
         self._ask_about_body_size(data)
@@ -193,7 +201,10 @@ class ScreeningForm(forms.Form):
             {
                 "choice": choice,
                 "radio": radios[choice.key],
-                "boxes": [(self[part_field(question, choice.key, part)], label) for part, label, _ in choice.parts],
+                "boxes": [
+                    (self[part_field(question, choice.key, part)], unit_label(unit))
+                    for part, unit, _factor in choice.parts
+                ],
             }
             for choice in question.unit_choices
         ]
@@ -312,4 +323,4 @@ def _answer_text(question: Question, value: Any) -> str:
         return question.choice_label(value)
     if isinstance(value, int | float):
         return question.quantity(value)
-    return f"{value} {question.unit}".strip()
+    return f"{value} {question.unit_label}".strip()

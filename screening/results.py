@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from predictor.services import instead_in_words
+
 COLUMNS = ROWS = 10
 CELL = 22  # px per icon in the SVG's own units
 
@@ -22,13 +27,48 @@ def in_100(probability: float) -> int:
 def in_100_words(probability: float) -> str:
     count = in_100(probability)
     if count == 0:
-        return "fewer than 1 in 100"
-    return f"{count} in 100"
+        return _("fewer than 1 in 100")
+    return ngettext("%(count)s in 100", "%(count)s in 100", count) % {"count": count}
 
 
-def icon_array(probability: float, *, title: str, people: str) -> dict[str, Any]:
+def gettext_stored(text: str) -> str:
+    """A message the services stored in English (a failure's reason), in the reader's language; a text that is
+    not in the catalogue (written before it was, or by staff) is shown as stored."""
+    return _(text) if text else text
+
+
+def _icon_texts(count: int, *, who: str) -> tuple[str, str]:
+    """The icon array's description (for screen readers) and caption, in the reader's language."""
+    if who == "estimate":
+        if count == 0:
+            desc = _("Fewer than 1 in 100 people like you would screen positive: none of the 100 figures is filled.")
+        else:
+            desc = ngettext(
+                "%(count)s in 100 people like you would screen positive: %(count)s of 100 figures is filled.",
+                "%(count)s in 100 people like you would screen positive: %(count)s of 100 figures are filled.",
+                count,
+            ) % {"count": count}
+    elif count == 0:
+        desc = _("Fewer than 1 in 100 adults in the survey would screen positive: none of the 100 figures is filled.")
+    else:
+        desc = ngettext(
+            "%(count)s in 100 adults in the survey would screen positive: %(count)s of 100 figures is filled.",
+            "%(count)s in 100 adults in the survey would screen positive: %(count)s of 100 figures are filled.",
+            count,
+        ) % {"count": count}
+    if count == 0:
+        caption = _("Fewer than 1 in 100 would screen positive")
+    else:
+        caption = ngettext(
+            "%(count)s in 100 would screen positive", "%(count)s in 100 would screen positive", count
+        ) % {"count": count}
+    return desc, caption
+
+
+def icon_array(probability: float, *, title: str, who: str) -> dict[str, Any]:
     """Coordinates for 100 person icons, the first `count` filled, in rows of ten from the top left."""
     count = in_100(probability)
+    desc, caption = _icon_texts(count, who=who)
     icons = []
     for index in range(COLUMNS * ROWS):
         row, column = divmod(index, COLUMNS)
@@ -37,7 +77,8 @@ def icon_array(probability: float, *, title: str, people: str) -> dict[str, Any]
         "count": count,
         "words": in_100_words(probability),
         "title": title,
-        "people": people,
+        "desc": desc,
+        "caption": caption,
         "icons": icons,
         "size": COLUMNS * CELL,
     }
@@ -47,26 +88,39 @@ def result_pictures(*, probability: float | None, base_rate: float | None) -> di
     if probability is None:
         return {}
     pictures = {
-        "estimate": icon_array(probability, title="People with answers like yours", people="people like you"),
+        "estimate": icon_array(probability, title=_("People with answers like yours"), who="estimate"),
     }
     if base_rate is not None:
-        pictures["base"] = icon_array(base_rate, title="Adults in the survey", people="adults in the survey")
+        pictures["base"] = icon_array(base_rate, title=_("Adults in the survey"), who="base")
     return pictures
 
 
-def what_if_rows(*, what_ifs: list[dict[str, Any]], probability: float | None) -> list[dict[str, Any]]:
-    """Stored what-ifs as sentences, the lowest estimate first."""
+def what_if_rows(
+    *, what_ifs: list[dict[str, Any]], probability: float | None, answers: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Stored what-ifs as sentences in the reader's language, the lowest estimate first. The change is worded
+    again from the stored answers; the English stored with the result is the fallback."""
     if probability is None:
         return []
     own = in_100(probability)
     rows = []
     for what_if in sorted(what_ifs, key=lambda w: w["probability"]):
         count = in_100(what_if["probability"])
+        instead = instead_in_words(what_if["key"], answers or {}) or what_if["instead"]
+        if count == 0:
+            sentence = _("People with your answers but %(instead)s had an estimated fewer than 1 in 100.") % {
+                "instead": instead
+            }
+        else:
+            sentence = ngettext(
+                "People with your answers but %(instead)s had an estimated %(count)s in 100.",
+                "People with your answers but %(instead)s had an estimated %(count)s in 100.",
+                count,
+            ) % {"instead": instead, "count": count}
         rows.append(
             {
                 "key": what_if["key"],
-                "sentence": f"People with your answers but {what_if['instead']} had an estimated "
-                f"{in_100_words(what_if['probability'])}.",
+                "sentence": sentence,
                 "count": count,
                 "difference": count - own,
             }

@@ -29,6 +29,8 @@ from django.db import (
 )
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing.exceptions import BillingError
 from billing.services import Charge, wallet_capture, wallet_capture_many, wallet_hold, wallet_release
@@ -37,7 +39,7 @@ from predictor.services import (
     AnswersInvalid,
     Prediction,
     model_keys,
-    model_name,
+    model_name_stored,
     predict,
     predict_many,
     price,
@@ -57,8 +59,9 @@ logger = logging.getLogger(__name__)
 Status = Screening.Status
 # Lost or reset connections: worth retrying. Anything else from the database is a real refusal.
 TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
-FAILED_MESSAGE = "We could not compute this estimate. Your credits have been returned."
-TIMED_OUT_MESSAGE = "This estimate took too long and was stopped. Your credits have been returned."
+# Stored in English on the screening and translated when shown (screening.results.gettext_stored).
+FAILED_MESSAGE = gettext_noop("We could not compute this estimate. Your credits have been returned.")
+TIMED_OUT_MESSAGE = gettext_noop("This estimate took too long and was stopped. Your credits have been returned.")
 
 
 @dataclass(frozen=True)
@@ -90,11 +93,11 @@ def screening_submit(
     """
     if model_key not in model_keys():
         raise ModelNotOffered(
-            f"There is no model called {model_key!r}.",
-            extra={"fields": {"model": [f"Choose one of: {', '.join(model_keys())}."]}},
+            _("There is no model called %(model)s.") % {"model": repr(model_key)},
+            extra={"fields": {"model": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(model_keys())}]}},
         )
     if not isinstance(answers, dict):
-        raise AnswersRejected(extra={"fields": {"answers": ["Send the answers as an object of question: answer."]}})
+        raise AnswersRejected(extra={"fields": {"answers": [_("Send the answers as an object of question: answer.")]}})
     try:
         cleaned = validate_answers(answers)
     except AnswersInvalid as error:
@@ -316,7 +319,7 @@ def _screening_score_claimed(claimed: list[Screening]) -> list[Screening]:
         except SoftTimeLimitExceeded:
             results = [Scored(screening, failure="timeout") for screening in group]
         per_screening = (time.perf_counter() - started) / len(group)
-        for _ in group:
+        for _screening in group:
             metrics.INFERENCE_SECONDS.labels(model=model_key).observe(per_screening)
         scored.extend(results)
 
@@ -404,7 +407,9 @@ def _screening_complete_many(items: list[Scored]) -> list[Screening]:
 
 
 def _charge(screening: Screening) -> Charge:
-    return Charge(screening_id=screening.id, user_id=screening.owner_id, model_name=model_name(screening.model_key))
+    return Charge(
+        screening_id=screening.id, user_id=screening.owner_id, model_name=model_name_stored(screening.model_key)
+    )
 
 
 def _observe_done(screenings: list[Screening]) -> None:
@@ -432,7 +437,7 @@ def _screening_complete(
         return None
     for field, value in {**result, "status": Status.DONE}.items():
         setattr(screening, field, value)
-    wallet_capture(user=screening.owner, screening_id=screening.id, model_name=model_name(screening.model_key))
+    wallet_capture(user=screening.owner, screening_id=screening.id, model_name=model_name_stored(screening.model_key))
     transaction.on_commit(lambda: _observe_done([screening]))
     return screening
 
@@ -447,7 +452,7 @@ def screening_fail(*, screening_id: uuid.UUID | str, message: str, reason: str) 
     screening.error_message = message
     screening.finished_at = timezone.now()
     screening.save(update_fields=["status", "error_message", "finished_at"])
-    wallet_release(user=screening.owner, screening_id=screening.id, model_name=model_name(screening.model_key))
+    wallet_release(user=screening.owner, screening_id=screening.id, model_name=model_name_stored(screening.model_key))
     transaction.on_commit(lambda: _observe_failed(screening, reason))
     logger.info("screening failed", extra={"screening_id": str(screening.id), "reason": reason})
     return screening

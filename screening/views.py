@@ -15,19 +15,20 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from accounts.services import user_remember_units
 from billing.exceptions import InsufficientCredits
 from billing.models import LedgerEntry
-from billing.selectors import allowance_next, wallet_balance
+from billing.selectors import allowance_next, entry_description, wallet_balance
 from core.http import preferred_wait
 from core.selectors import help_resources_for_request
-from predictor.services import PredictorError, model_catalogue
+from predictor.services import PredictorError, factors_in_words, model_catalogue
 from screening.exceptions import AnswersRejected, IdempotencyConflict, ModelNotOffered
 from screening.forms import MODEL_FIELD, ScreeningForm, answers_for_display, initial_from
 from screening.models import Screening
-from screening.results import result_pictures, what_if_rows
+from screening.results import gettext_stored, result_pictures, what_if_rows
 from screening.selectors import screening_get, screening_get_awaited, screening_list
 from screening.services import screening_submit
 from symptoms.instruments import INSTRUMENTS
@@ -70,25 +71,31 @@ def new(request: HttpRequest) -> HttpResponse:
             )
         except IdempotencyConflict:
             form.renew_submission_key()
-            form.add_error(None, "You already sent this form with other answers. Check them and send it again.")
+            form.add_error(None, _("You already sent this form with other answers. Check them and send it again."))
         except AnswersRejected as error:
             form.add_answer_errors(error.extra.get("fields", {}))
         except ModelNotOffered as error:
-            form.add_error(MODEL_FIELD, error.message)
+            form.add_error(MODEL_FIELD, str(error.message))
         except InsufficientCredits as error:
             if form.can_afford_any:
-                form.add_error(MODEL_FIELD, f"{error.message} Choose a model that costs less.")
+                form.add_error(
+                    MODEL_FIELD, _("%(problem)s Choose a model that costs less.") % {"problem": error.message}
+                )
             else:
-                form.add_error(MODEL_FIELD, f"{error.message} Your next free credits arrive on the date shown above.")
+                form.add_error(
+                    MODEL_FIELD,
+                    _("%(problem)s Your next free credits arrive on the date shown above.")
+                    % {"problem": error.message},
+                )
         else:
             user_remember_units(user=request.user, units=form.chosen_units())
             if submission.created:
                 # The result block says whether the estimate is still being worked out; a flash saying so would
                 # stay above the finished result.
-                messages.success(request, "Thank you. Your answers are in.")
+                messages.success(request, _("Thank you. Your answers are in."))
             else:
                 messages.info(
-                    request, "You had already sent these answers, so here is that check. Nothing more was charged."
+                    request, _("You had already sent these answers, so here is that check. Nothing more was charged.")
                 )
             return redirect("screening:detail", screening_id=submission.screening.id)
     context = {"form": form, "balance": balance, "earlier": earlier}
@@ -102,7 +109,7 @@ def _uuid_or_404(value: str) -> UUID:
     try:
         return UUID(value)
     except ValueError:
-        raise Http404("No such check.") from None
+        raise Http404(_("No such check.")) from None
 
 
 @never_cache
@@ -177,6 +184,9 @@ def _result_context(screening: Screening, request: HttpRequest) -> dict[str, Any
     if screening.status == Screening.Status.FAILED:
         refund = screening.ledger_entries.filter(kind=LedgerEntry.Kind.RELEASE).first()
     probability, base_rate = screening.probability, screening.base_rate
+    # Stored in English with the result; worded again in the reader's language from the stored answers.
+    answers = screening.answers if screening.status == Screening.Status.DONE else {}
+    factors = factors_in_words(screening.factors, answers)
     return {
         "screening": screening,
         "percent": percent(probability) if probability is not None else "",
@@ -186,23 +196,25 @@ def _result_context(screening: Screening, request: HttpRequest) -> dict[str, Any
         "refund": refund,
         # Shown with a finished result only; the partial polled while it is worked out needs none.
         "help_resources": help_resources_for_request(request) if screening.is_finished else (),
-        "factors_raise": [f for f in screening.factors if f.get("direction") == "raises"],
-        "factors_lower": [f for f in screening.factors if f.get("direction") != "raises"],
+        "factors_raise": [f for f in factors if f.get("direction") == "raises"],
+        "factors_lower": [f for f in factors if f.get("direction") != "raises"],
         "poll_url": reverse("screening:status", args=[screening.id]) if not screening.is_finished else "",
         # Shown beside a finished estimate only, so a poll while the model works reads nothing more.
         "symptoms": symptom_invitation(user=screening.owner) if screening.status == Screening.Status.DONE else None,
         "pictures": result_pictures(probability=probability, base_rate=base_rate),
-        "what_ifs": what_if_rows(what_ifs=screening.what_ifs, probability=probability),
+        "what_ifs": what_if_rows(what_ifs=screening.what_ifs, probability=probability, answers=answers),
+        "error_message": gettext_stored(screening.error_message),
+        "refund_description": entry_description(refund.description) if refund else "",
     }
 
 
 def percent(probability: float) -> str:
-    """0.234 -> "23%"; tiny values say so rather than round to a reassuring 0 %."""
+    """0.234 -> "23%" ("23 %" in Russian); tiny values say so rather than round to a reassuring 0 %."""
     if probability < 0.01:
-        return "under 1%"
+        return _("under 1%")
     if probability > 0.99:
-        return "over 99%"
-    return f"{probability * 100:.0f}%"
+        return _("over 99%")
+    return _("%(number)s%%") % {"number": f"{probability * 100:.0f}"}
 
 
 # --- The history chart: a server-rendered SVG, no JavaScript. -------------------------------------------------
@@ -245,7 +257,7 @@ def history_chart(screenings: list[Screening]) -> dict[str, Any] | None:
         "bottom": PLOT_BOTTOM,
         "points": points,
         "polylines": [" ".join(f"{p['x']},{p['y']}" for p in line) for line in lines.values() if len(line) > 1],
-        "grid": [{"y": _y(v / 100), "label": f"{v}%"} for v in (0, 25, 50, 75, 100)],
+        "grid": [{"y": _y(v / 100), "label": _("%(number)s%%") % {"number": v}} for v in (0, 25, 50, 75, 100)],
         "base_rate": base_rate,
         "base_rate_percent": percent(base_rate) if base_rate is not None else "",
         "last_percent": points[-1]["percent"],

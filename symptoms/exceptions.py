@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_lazy
+
 from core.exceptions import ApplicationError
 
 
@@ -11,14 +13,14 @@ class SymptomAnswersInvalid(Exception):
 
 class SymptomAnswersRejected(ApplicationError):
     status_code = 400
-    default_message = "Some answers are missing or not valid."
+    default_message = gettext_lazy("Some answers are missing or not valid.")
 
 
 class InstrumentNotOffered(ApplicationError):
     status_code = 400
-    default_message = "There is no such questionnaire."
+    default_message = gettext_lazy("There is no such questionnaire.")
 
 
 class IdempotencyConflict(ApplicationError):
     status_code = 409
-    default_message = "This Idempotency-Key was already used for a different request."
+    default_message = gettext_lazy("This Idempotency-Key was already used for a different request.")

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.text import get_text_list
+from django.utils.translation import gettext
 
 from symptoms.instruments import INSTRUMENTS, PHQ9
 from symptoms.models import SymptomCheck
@@ -82,6 +84,7 @@ def symptom_chart(*, user: User) -> dict[str, Any] | None:
     checks.reverse()
     first, last = checks[0].created_at, checks[-1].created_at
     series = []
+    names = []
     for key, instrument in INSTRUMENTS.items():
         points = [
             {
@@ -94,6 +97,7 @@ def symptom_chart(*, user: User) -> dict[str, Any] | None:
             if check.instrument == key
         ]
         if points:
+            names.append(str(instrument.name))
             series.append(
                 {
                     "instrument": instrument,
@@ -111,6 +115,9 @@ def symptom_chart(*, user: User) -> dict[str, Any] | None:
         "series": series,
         "grid": [{"y": _y(v), "label": str(v)} for v in (0, SCALE_MAX)],
         "cutoffs": [{"y": _y(v), "label": str(v)} for v in cutoffs],
+        # Lists in words, with the active language's "and": "PHQ-9 and GAD-7", "5, 10 and 15".
+        "series_names": get_text_list(names, gettext("and")),
+        "cutoff_list": get_text_list([str(v) for v in cutoffs], gettext("and")),
         "first": first,
         "last": last,
         "count": len(checks),

@@ -323,6 +323,7 @@ NHANES_DIR = env.path("NHANES_DIR", default=str(BASE_DIR.parent / "shared" / "da
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español"), ("ru", "Русский")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["config.formats"]
 # The switcher's cookie keeps the choice of people who are not signed in (production: HTTPS only).
 LANGUAGE_COOKIE_SECURE = False
 LANGUAGE_COOKIE_SAMESITE = "Lax"

@@ -78,7 +78,7 @@ def render_markdown(manifest: dict[str, Any]) -> str:
         "",
         "## What the estimate is not",
         "",
-        catalogue.WHAT_IT_IS_NOT,
+        str(catalogue.WHAT_IT_IS_NOT),
         "",
         "## Data",
         "",
