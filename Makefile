@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast lint format worker beat bench bench-e2e migrate superuser clean serve ops-proof load screenshots
+.PHONY: run test test-fast lint format worker beat bench bench-e2e migrate superuser clean serve ops-proof load screenshots schemathesis
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ serve: migrate
 # The operations proof of .ci/run: compose and Prometheus configs, then the loopback stack with real Prometheus.
 ops-proof: install
 	.ci/ops-proof
+
+# The API against its OpenAPI schema: schemathesis (schemathesis.toml) on its own production-settings stack with a
+# registered person's JWT, 25 examples per operation (PostgreSQL and redis-server needed; about a minute or two).
+schemathesis: install
+	$(BIN)/python -m tests.ops.contract $(SCHEMATHESIS_ARGS)
 
 # Mixed API load against its own loopback stack (PostgreSQL and redis-server needed): make load LOAD_ARGS="--users 8"
 load: install

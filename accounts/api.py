@@ -1,19 +1,22 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts.models import User
 from accounts.selectors import user_email_taken
 from accounts.services import EMAIL_TAKEN, country_or_blank, password_validate, user_register
+from core.api import StrictBooleanField, StrictCharField, StrictEmailField
+from core.openapi import ErrorSerializer, ValidationErrorSerializer
 from core.throttling import ResilientScopedRateThrottle
 
 
@@ -24,25 +27,49 @@ class AuthThrottleMixin:
     throttle_scope = "auth"
 
 
+@extend_schema_field({"type": "string", "pattern": "^([A-Za-z]{2})?$", "maxLength": 2})
+class CountryCodeField(StrictCharField):
+    """An ISO 3166-1 alpha-2 code in either case ("es", "ES"), or "" for none; sent as it is, never trimmed."""
+
+    default_error_messages = {"country": gettext_lazy("Send a two-letter country code, such as US, MX, ES or RU.")}
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(max_length=2, allow_blank=True, trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data) -> str:
+        value = super().to_internal_value(data)
+        if value and not (len(value) == 2 and value.isascii() and value.isalpha()):
+            self.fail("country")
+        return value
+
+
+@extend_schema_field({"type": "boolean", "enum": [True]})
+class ConsentField(StrictBooleanField):
+    """A box the person must tick: only true is accepted (false is refused with a message saying why)."""
+
+
 class RegisterApi(AuthThrottleMixin, APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
     class RegisterInputSerializer(serializers.Serializer):
-        email = serializers.EmailField(max_length=254)
-        password = serializers.CharField(write_only=True, style={"input_type": "password"})
-        display_name = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
-        country = serializers.CharField(
-            max_length=2,
+        email = StrictEmailField(max_length=254)
+        password = StrictCharField(
+            write_only=True,
+            trim_whitespace=False,
+            style={"input_type": "password"},
+            help_text="At least 8 characters, not all digits, not a common password and not like the email or name.",
+        )
+        display_name = StrictCharField(max_length=80, required=False, allow_blank=True, default="")
+        country = CountryCodeField(
             required=False,
-            allow_blank=True,
             default="",
             help_text='Optional ISO 3166-1 alpha-2 code ("ES"): whose help resources and emergency number are shown.',
         )
-        confirm_adult = serializers.BooleanField(
+        confirm_adult = ConsentField(
             help_text="Must be true: the person confirms they are 18 or older (the site is for adults)."
         )
-        accept_privacy = serializers.BooleanField(
+        accept_privacy = ConsentField(
             help_text="Must be true: the person has read the privacy notice (/privacy/) and agrees to it."
         )
 
@@ -85,7 +112,16 @@ class RegisterApi(AuthThrottleMixin, APIView):
         display_name = serializers.CharField()
 
     @extend_schema(
-        request=RegisterInputSerializer, responses={201: RegisterOutputSerializer}, summary="Create an account"
+        request=RegisterInputSerializer,
+        responses={
+            201: RegisterOutputSerializer,
+            400: OpenApiResponse(
+                ValidationErrorSerializer,
+                "A value refused (named under extra.fields): an email already registered, a password the "
+                "password rules refuse, a consent not given",
+            ),
+        },
+        summary="Create an account",
     )
     def post(self, request: Request) -> Response:
         data = self.RegisterInputSerializer(data=request.data)
@@ -101,12 +137,48 @@ class RegisterApi(AuthThrottleMixin, APIView):
         return Response(self.RegisterOutputSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
+BAD_CREDENTIALS = OpenApiResponse(ErrorSerializer, "The email and password do not match an account")
+BAD_REFRESH_TOKEN = OpenApiResponse(ErrorSerializer, "The refresh token is not valid, expired or revoked")
+
+
+class TokenInputSerializer(TokenObtainPairSerializer):
+    """simplejwt's, with the fields the schema describes: JSON strings, kept as sent (a password is not trimmed)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[self.username_field] = StrictCharField(write_only=True)
+        self.fields["password"] = StrictCharField(
+            write_only=True, trim_whitespace=False, style={"input_type": "password"}
+        )
+
+
+class RefreshInputSerializer(TokenRefreshSerializer):
+    refresh = StrictCharField(trim_whitespace=False)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField(help_text="Send as `Authorization: Bearer <access>`; short-lived.")
+    refresh = serializers.CharField(help_text="Exchange at auth/token/refresh/ for a new pair; used once.")
+
+
 class TokenApi(AuthThrottleMixin, TokenObtainPairView):
     """Exchange email and password for an access token and a refresh token."""
+
+    serializer_class = TokenInputSerializer
+
+    @extend_schema(responses={200: TokenPairSerializer, 401: BAD_CREDENTIALS})
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        return super().post(request, *args, **kwargs)
 
 
 class TokenRefreshApi(AuthThrottleMixin, TokenRefreshView):
     """Exchange a refresh token for a new pair; the old refresh token is blacklisted (rotation)."""
+
+    serializer_class = RefreshInputSerializer
+
+    @extend_schema(responses={200: TokenPairSerializer, 401: BAD_REFRESH_TOKEN})
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        return super().post(request, *args, **kwargs)
 
 
 class LogoutApi(APIView):
@@ -116,13 +188,17 @@ class LogoutApi(APIView):
     authentication_classes: list = []
 
     class LogoutInputSerializer(serializers.Serializer):
-        refresh = serializers.CharField()
+        refresh = StrictCharField(trim_whitespace=False)
 
     def get_authenticate_header(self, request: Request) -> str:
         # An unusable refresh token is an authentication failure: answer 401, as the refresh endpoint does.
         return 'Bearer realm="api"'
 
-    @extend_schema(request=LogoutInputSerializer, responses={205: None}, summary="Log out (revoke a refresh token)")
+    @extend_schema(
+        request=LogoutInputSerializer,
+        responses={205: None, 401: BAD_REFRESH_TOKEN},
+        summary="Log out (revoke a refresh token)",
+    )
     def post(self, request: Request) -> Response:
         data = self.LogoutInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

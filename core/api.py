@@ -16,7 +16,7 @@ from django.utils import formats
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from rest_framework import exceptions
+from rest_framework import exceptions, pagination, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import ValidationError, as_serializer_error
@@ -105,3 +105,54 @@ def submitted_headers(*, location: str, created: bool) -> dict[str, str]:
     if not created:
         headers["Idempotent-Replayed"] = "true"
     return headers
+
+
+class StrictCharField(serializers.CharField):
+    """Text that must arrive as a JSON string: DRF's CharField would turn 5 into "5", which the schema says is not
+    a string."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictEmailField(serializers.EmailField):
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """true or false as JSON booleans only: DRF's BooleanField also takes "yes", 1 and "on"."""
+
+    default_error_messages = {"invalid": gettext_lazy("Send true or false.")}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    """Pages numbered from 1. A page that is not a whole number of at least 1, or a page sent twice, is a 400
+    naming `page` (DRF would serve page 1 for `?page=` and answer 404 for `?page=x`); a page past the end is 404."""
+
+    def get_page_number(self, request: Any, paginator: Any) -> int:
+        values = request.query_params.getlist(self.page_query_param)
+        if not values:
+            return 1
+        page = values[0].lstrip("0")
+        if len(values) > 1 or not values[0].isascii() or not values[0].isdigit() or not page:
+            raise ValidationError({self.page_query_param: [_("Send the page as a whole number from 1, once.")]})
+        if len(page) > 18:  # past any end, and int() refuses strings of thousands of digits
+            raise exceptions.NotFound(self.invalid_page_message)
+        return int(page)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+        return parameters

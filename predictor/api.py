@@ -13,6 +13,7 @@ from predictor.services import catalogue_summary, schema_as_dict
 
 
 class QuestionnaireApi(APIView):
+    database_free = True  # served from code and the model files: no 503 in a database outage
     permission_classes = [AllowAny]
     authentication_classes = []  # public and read-only: no session, so no CSRF or credentials involved
 
@@ -27,6 +28,7 @@ class QuestionnaireApi(APIView):
 
 
 class ModelCatalogueApi(APIView):
+    database_free = True  # served from code and the model files: no 503 in a database outage
     permission_classes = [AllowAny]
     authentication_classes = []
 

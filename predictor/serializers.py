@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from predictor.exceptions import AnswersInvalid
-from predictor.schema import QUESTIONS, Question, validate_answers
+from predictor.schema import NONE_OF_THESE, QUESTIONS, QUESTIONS_BY_KEY, Question, validate_answers
 
 
 def _answer_field(question: Question) -> serializers.Field:
+    """The question as a typed DRF field, for the OpenAPI schema: type, range, choices, required and nullable."""
     common: dict[str, Any] = {
         "required": not question.optional,
         "allow_null": question.optional,
         "label": question.label,
-        "help_text": question.help_text,
+        # Lazy: the questions' texts are translated when the schema is rendered; keys and values stay English.
+        "help_text": format_lazy("{} Unit: {}.", question.help_text, question.unit)
+        if question.unit
+        else question.help_text,
     }
     if question.kind == "integer":
         return serializers.IntegerField(min_value=question.min_value, max_value=question.max_value, **common)
@@ -23,24 +31,101 @@ def _answer_field(question: Question) -> serializers.Field:
         return serializers.FloatField(min_value=question.min_value, max_value=question.max_value, **common)
     if question.kind == "choice":
         return serializers.ChoiceField(choices=list(question.choices), **common)
-    return serializers.MultipleChoiceField(choices=list(question.choices), allow_empty=True, **common)
+    return MultichoiceAnswerField(choices=list(question.choices), allow_empty=True, **common)
 
 
-class AnswersSerializer(serializers.Serializer):
-    """Questionnaire answers; one field per question, final cleaning by `validate_answers` (same messages as the
-    web form). Unknown keys are refused."""
+class MultichoiceAnswerField(serializers.MultipleChoiceField):
+    """A tick-all-that-apply question: a list of distinct choices, or ["none"] alone (predictor.schema)."""
 
-    def get_fields(self) -> dict[str, serializers.Field]:
-        return {question.key: _answer_field(question) for question in QUESTIONS}
+
+class MultichoiceAnswerFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = MultichoiceAnswerField
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        choices = [str(value) for value in field.choices if value != NONE_OF_THESE]
+        schema: dict[str, Any] = {
+            "oneOf": [
+                {"type": "array", "items": {"type": "string", "enum": choices}, "uniqueItems": True},
+                {"type": "array", "items": {"type": "string", "enum": [NONE_OF_THESE]}, "minItems": 1, "maxItems": 1},
+            ],
+        }
+        if field.allow_null:
+            schema["nullable"] = True
+        return schema
+
+
+def _json_type_error(question: Question, value: Any) -> str | None:
+    """What is wrong with the JSON type of an answer the API received, or None. The API takes the types its schema
+    promises — a number as a JSON number, a choice as a string — where the web form reads text (validate_answers
+    checks the values for both)."""
+    if value is None:
+        return None if question.optional else _("This question is required.")
+    if question.kind == "integer":
+        return None if isinstance(value, int) and not isinstance(value, bool) else _("Send a whole number.")
+    if question.kind == "number":
+        return None if isinstance(value, int | float) and not isinstance(value, bool) else _("Send a number.")
+    if question.kind == "choice":
+        # A blank string is not one of the choices: the API skips a question with null (the web form with "").
+        allowed = [choice for choice, _ in question.choices]
+        if isinstance(value, str) and value in allowed:
+            return None
+        return _("Choose one of: %(choices)s.") % {"choices": ", ".join(allowed)}
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        return _("Send a list of choices.")
+    if len(set(value)) != len(value):
+        return _("Send each choice once.")
+    return None
+
+
+def validate_json_answers(data: Any) -> dict[str, Any]:
+    """Answers sent to the API as JSON, checked against the schema of `AnswersSerializer` (types, ranges, choices,
+    no unknown key) and cleaned by `validate_answers`. Raises `AnswersInvalid` naming every question in error."""
+    if not isinstance(data, dict):
+        raise AnswersInvalid({"answers": [_("Send the answers as a JSON object of question: answer.")]})
+    errors: dict[str, list[str]] = {}
+    for key, value in data.items():
+        question = QUESTIONS_BY_KEY.get(key)
+        if question is not None and (message := _json_type_error(question, value)):
+            errors[key] = [message]
+    try:
+        cleaned = validate_answers(data)
+    except AnswersInvalid as error:
+        raise AnswersInvalid({**error.errors, **errors}) from error
+    if errors:
+        raise AnswersInvalid(errors)
+    return cleaned
+
+
+class _AnswersSerializer(serializers.Serializer):
+    """Questionnaire answers: one property per question, typed from predictor.schema (built once, at import).
+    Optional questions may be left out or sent as null ("prefer not to say"); an unknown key is refused."""
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
-        if not isinstance(data, dict):
-            raise serializers.ValidationError({"non_field_errors": ["Send the answers as a JSON object."]})
         try:
-            # The schema is the one validator; the DRF fields above only document the shape.
-            return validate_answers({key: (sorted(v) if isinstance(v, set) else v) for key, v in data.items()})
+            return validate_json_answers(data)
         except AnswersInvalid as error:
             raise serializers.ValidationError(error.errors) from error
+
+
+AnswersSerializer = extend_schema_serializer(component_name="QuestionnaireAnswers")(
+    type(
+        "AnswersSerializer",
+        (_AnswersSerializer,),
+        {"__doc__": _AnswersSerializer.__doc__, **{question.key: _answer_field(question) for question in QUESTIONS}},
+    )
+)
+
+
+class AnswersSerializerExtension(OpenApiSerializerExtension):
+    target_class = AnswersSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        if direction == "request":
+            # What the API refuses, the schema says: no key that is not a question.
+            schema["additionalProperties"] = False
+        return schema
 
 
 class ChoiceSerializer(serializers.Serializer):

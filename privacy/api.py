@@ -1,15 +1,17 @@
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api import AuthThrottleMixin
+from accounts.api import AuthThrottleMixin, CountryCodeField
 from accounts.services import country_or_blank, user_set_country
 from billing.api import BalanceSerializer
 from billing.selectors import wallet_balance
+from core.api import StrictCharField
+from core.openapi import ValidationErrorSerializer
 from core.throttling import ResilientScopedRateThrottle
 from privacy.services import export_filename, user_delete, user_export
 
@@ -26,10 +28,10 @@ class MeApi(APIView):
         balance = BalanceSerializer()
 
     class ProfileUpdateInputSerializer(serializers.Serializer):
-        country = serializers.CharField(
-            max_length=2,
-            allow_blank=True,
-            help_text='The caller\'s country, an ISO 3166-1 alpha-2 code such as "ES"; "" forgets it.',
+        country = CountryCodeField(
+            required=False,
+            help_text='The caller\'s country, an ISO 3166-1 alpha-2 code such as "ES"; "" forgets it; left out, '
+            "it stays as it is.",
         )
 
         def validate_country(self, value: str) -> str:
@@ -60,7 +62,8 @@ class MeApi(APIView):
     def patch(self, request: Request) -> Response:
         data = self.ProfileUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user_set_country(user=request.user, country=data.validated_data["country"])
+        if "country" in data.validated_data:
+            user_set_country(user=request.user, country=data.validated_data["country"])
         return self._profile(request.user)
 
     def get_throttles(self):
@@ -71,11 +74,14 @@ class MeApi(APIView):
         return super().get_throttles()
 
     class DeleteInputSerializer(serializers.Serializer):
-        password = serializers.CharField(write_only=True, style={"input_type": "password"})
+        password = StrictCharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
 
     @extend_schema(
         request=DeleteInputSerializer,
-        responses={204: None},
+        responses={
+            204: None,
+            400: OpenApiResponse(ValidationErrorSerializer, "The password is missing or wrong (extra.fields.password)"),
+        },
         summary="Delete the caller's account, answers, results and credits for good",
         description="The password is required again. Afterwards the caller's tokens are refused and login fails; "
         "only anonymous credit totals remain (docs/privacy.md).",

@@ -1,15 +1,19 @@
 from django.conf import settings
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import IDEMPOTENCY_HEADER, idempotency_key_from, submitted_headers
+from core.api import IDEMPOTENCY_HEADER, StrictCharField, idempotency_key_from, submitted_headers
 from core.http import preferred_wait
+from core.openapi import ErrorSerializer, ValidationErrorSerializer
+from predictor.serializers import AnswersSerializer, validate_json_answers
+from predictor.services import AnswersInvalid, model_keys
+from screening.exceptions import AnswersRejected
 from screening.models import Screening
 from screening.selectors import screening_get_awaited, screening_list
 from screening.services import screening_submit
@@ -19,6 +23,34 @@ IDEMPOTENCY_KEY_MAX_LENGTH = Screening._meta.get_field("idempotency_key").max_le
 
 def detail_url(request: Request, screening: Screening) -> str:
     return request.build_absolute_uri(reverse("api-screening-detail", args=[screening.id]))
+
+
+@extend_schema_field({"type": "string", "enum": model_keys()})
+class ModelKeyField(StrictCharField):
+    """A model's key; the service names the models on offer when it is not one."""
+
+
+@extend_schema_field(AnswersSerializer)
+class AnswersField(serializers.DictField):
+    """The answers object, typed in the schema from the questionnaire; checked in the serializer's validate() so
+    that each question's messages sit under extra.fields by question key, as the service's do."""
+
+
+@extend_schema_field(AnswersSerializer)
+class StoredAnswersField(serializers.JSONField):
+    """A screening's cleaned answers: every question's key, null where it was skipped."""
+
+
+class ScreeningSubmitInputSerializer(serializers.Serializer):
+    model = ModelKeyField(help_text="One of the keys listed by GET /api/v1/models/.")
+    answers = AnswersField(help_text="Question key -> answer, as described by GET /api/v1/questionnaire/.")
+
+    def validate(self, attrs: dict) -> dict:
+        try:
+            attrs["answers"] = validate_json_answers(attrs["answers"])
+        except AnswersInvalid as error:
+            raise AnswersRejected(extra={"fields": error.errors}) from error
+        return attrs
 
 
 class ResultSerializer(serializers.Serializer):
@@ -41,7 +73,7 @@ class ScreeningSerializer(serializers.ModelSerializer):
     error = serializers.CharField(source="error_message", allow_blank=True)
     url = serializers.SerializerMethodField()
     # Declared: the model field is encrypted text in the database; the API shows the answers as JSON.
-    answers = serializers.JSONField(read_only=True)
+    answers = StoredAnswersField(read_only=True)
 
     class Meta:
         model = Screening
@@ -58,11 +90,6 @@ class ScreeningSerializer(serializers.ModelSerializer):
 
     def get_url(self, screening: Screening) -> str:
         return detail_url(self.context["request"], screening)
-
-
-class ScreeningSubmitInputSerializer(serializers.Serializer):
-    model = serializers.CharField(help_text="One of the keys listed by GET /api/v1/models/.")
-    answers = serializers.JSONField(help_text="Question key -> answer, as described by GET /api/v1/questionnaire/.")
 
 
 class ScreeningSubmittedSerializer(serializers.Serializer):
@@ -90,14 +117,17 @@ class ScreeningListCreateApi(ListAPIView):
                 IDEMPOTENCY_HEADER,
                 location=OpenApiParameter.HEADER,
                 required=False,
+                type={"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH},
                 description="Repeat a request safely: the same key and body return the same screening.",
             )
         ],
         responses={
             202: ScreeningSubmittedSerializer,
-            400: OpenApiResponse(description="Invalid answers (per question under extra.fields) or unknown model"),
-            402: OpenApiResponse(description="Not enough credits"),
-            409: OpenApiResponse(description="Idempotency-Key reused with a different body"),
+            400: OpenApiResponse(
+                ValidationErrorSerializer, "Invalid answers (per question under extra.fields) or unknown model"
+            ),
+            402: OpenApiResponse(ErrorSerializer, "Not enough credits for this model"),
+            409: OpenApiResponse(ErrorSerializer, "This Idempotency-Key was used before with another body"),
         },
         summary="Submit answers for scoring",
     )

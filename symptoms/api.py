@@ -1,19 +1,32 @@
 import json
+from typing import Any
 
 from django.http import HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import IDEMPOTENCY_HEADER, idempotency_key_from, submitted_headers
+from core.api import IDEMPOTENCY_HEADER, StrictCharField, idempotency_key_from, submitted_headers
+from core.openapi import ErrorSerializer, ValidationErrorSerializer
+from symptoms.exceptions import SymptomAnswersInvalid, SymptomAnswersRejected
 from symptoms.fhir import CONTENT_TYPE, questionnaire_response
-from symptoms.instruments import INSTRUMENTS, PHQ9, instrument_schema
+from symptoms.instruments import INSTRUMENTS, PHQ9, Instrument, Item, Option, instrument_schema, validate_answers
 from symptoms.models import SymptomCheck
 from symptoms.selectors import symptom_check_get, symptom_check_list
 from symptoms.services import symptom_check_submit
@@ -26,7 +39,55 @@ PHQ9_EXAMPLE_ANSWERS = {
 }  # fmt: skip
 
 
+class OptionSerializer(serializers.Serializer):
+    value = serializers.IntegerField(min_value=0)
+    label = serializers.CharField()
+    loinc = serializers.CharField()
+
+
+class ItemSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The answer's key in `answers`, e.g. phq9_9.")
+    number = serializers.IntegerField(min_value=1)
+    text = serializers.CharField()
+    loinc = serializers.CharField()
+    required = serializers.BooleanField()
+
+
+class DifficultySerializer(serializers.Serializer):
+    key = serializers.CharField()
+    text = serializers.CharField()
+    loinc = serializers.CharField(allow_null=True)
+    required = serializers.BooleanField()
+    options = OptionSerializer(many=True)
+
+
+class BandSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    min = serializers.IntegerField(min_value=0)
+    max = serializers.IntegerField(min_value=0)
+
+
+class InstrumentSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    title = serializers.CharField()
+    loinc = serializers.CharField()
+    total_loinc = serializers.CharField()
+    language = serializers.CharField(help_text="BCP 47 tag of the wording served, e.g. en-US or es-US.")
+    fallback = serializers.BooleanField(help_text="True when the English original stands in for the language asked.")
+    recall_period = serializers.CharField()
+    instructions = serializers.CharField()
+    items = ItemSerializer(many=True)
+    options = OptionSerializer(many=True)
+    difficulty = DifficultySerializer(allow_null=True)
+    max_total = serializers.IntegerField(min_value=0)
+    bands = BandSerializer(many=True)
+    source = serializers.CharField()
+
+
 class InstrumentListApi(APIView):
+    database_free = True  # served from code and the model files: no 503 in a database outage
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
@@ -34,14 +95,116 @@ class InstrumentListApi(APIView):
         summary="The symptom questionnaires: items, answer options, bands and LOINC codes (public)",
         responses={
             200: OpenApiResponse(
-                response=OpenApiTypes.OBJECT,
-                description="A list of instruments (the example shows the first, the PHQ-9)",
-                examples=[OpenApiExample("The PHQ-9", value=[instrument_schema(PHQ9)])],
+                response=InstrumentSerializer(many=True),
+                description="Every instrument, in the request's language where a published version is held "
+                "(the example shows the first, the PHQ-9)",
+                examples=[OpenApiExample("The PHQ-9", value=instrument_schema(PHQ9, "en"))],
             )
         },
     )
     def get(self, request: Request) -> Response:
         return Response([instrument_schema(instrument) for instrument in INSTRUMENTS.values()])
+
+
+# --- Answers, typed from symptoms.instruments at import: one component per instrument ------------------------------
+
+
+def _item_field(item: Item, options: tuple[Option, ...], *, required: bool) -> serializers.IntegerField:
+    values = [option.value for option in options]
+    labels = ", ".join(f"{option.value} = {option.label}" for option in options)
+    return serializers.IntegerField(
+        min_value=min(values),
+        max_value=max(values),
+        required=required,
+        allow_null=not required,
+        label=f"{item.number}. {item.text}",
+        help_text=labels + ("" if required else "; may be left out or null"),
+    )
+
+
+def _answers_serializer(instrument: Instrument) -> type[serializers.Serializer]:
+    fields = {item.key: _item_field(item, instrument.options, required=True) for item in instrument.items}
+    if instrument.difficulty:
+        fields[instrument.difficulty.key] = _item_field(
+            instrument.difficulty, instrument.difficulty_options, required=False
+        )
+    doc = f"{instrument.name} answers: every item 0-3, the difficulty question optional; an unknown key is refused."
+    name = f"{instrument.key.capitalize()}AnswersSerializer"
+    return type(name, (serializers.Serializer,), {"__doc__": doc, **fields})
+
+
+ANSWERS_SERIALIZERS = {key: _answers_serializer(instrument) for key, instrument in INSTRUMENTS.items()}
+
+
+class AnswersSerializerExtension(OpenApiSerializerExtension):
+    target_class = serializers.Serializer
+    match_subclasses = True
+    priority = -1
+
+    @classmethod
+    def _matches(cls, target) -> bool:
+        return (target if isinstance(target, type) else type(target)) in ANSWERS_SERIALIZERS.values()
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        if direction == "request":
+            schema["additionalProperties"] = False  # what the API refuses, the schema says
+        return schema
+
+
+def _submit_serializer(instrument: Instrument) -> type[serializers.Serializer]:
+    fields = {
+        "instrument": serializers.ChoiceField(choices=[(instrument.key, instrument.name)]),
+        "answers": ANSWERS_SERIALIZERS[instrument.key](),
+    }
+    name = f"{instrument.key.capitalize()}SymptomCheckSubmitSerializer"
+    return type(name, (serializers.Serializer,), {"__doc__": f"A {instrument.name} to score.", **fields})
+
+
+SUBMIT_REQUEST = PolymorphicProxySerializer(
+    component_name="SymptomCheckSubmit",
+    serializers={key: _submit_serializer(instrument) for key, instrument in INSTRUMENTS.items()},
+    resource_type_field_name="instrument",
+)
+
+
+def _json_item_error(item: Item, value: Any, *, required: bool) -> str | None:
+    if value is None:
+        return _("Please answer question %(number)d.") % {"number": item.number} if required else None
+    if not isinstance(value, int) or isinstance(value, bool):
+        return _("Question %(number)d: send the value as a whole number from 0 to 3.") % {"number": item.number}
+    return None
+
+
+def validate_json_submission(data: dict[str, Any]) -> tuple[str, dict[str, int | None]]:
+    """The instrument and answers of a JSON submission, checked against the schema above (answers as JSON integers,
+    no unknown key) and then by the instrument's own validation. Raises a ValidationError naming each item."""
+    instrument = INSTRUMENTS.get(data["instrument"])
+    answers = data["answers"]
+    if instrument is None:
+        return data["instrument"], answers  # the service refuses it, naming the instruments on offer
+    errors: dict[str, list[str]] = {}
+    for item in instrument.questions():
+        if item.key in answers and (
+            message := _json_item_error(item, answers[item.key], required=item is not instrument.difficulty)
+        ):
+            errors[item.key] = [message]
+    try:
+        cleaned = validate_answers(instrument, answers)
+    except SymptomAnswersInvalid as error:
+        errors = {**error.errors, **errors}
+    if errors:
+        raise SymptomAnswersRejected(extra={"fields": errors})
+    return instrument.key, cleaned
+
+
+@extend_schema_field(
+    PolymorphicProxySerializer(
+        component_name="SymptomAnswers", serializers=list(ANSWERS_SERIALIZERS.values()), resource_type_field_name=None
+    )
+)
+class StoredAnswersField(serializers.JSONField):
+    """A check's answers: every item's key and value, the difficulty question null when it was left out."""
 
 
 class SymptomCheckSerializer(serializers.ModelSerializer):
@@ -50,6 +213,8 @@ class SymptomCheckSerializer(serializers.ModelSerializer):
     max_total = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
     fhir_url = serializers.SerializerMethodField()
+    # Declared: the answers are stored encrypted; the API shows them as the instrument's typed object.
+    answers = StoredAnswersField(read_only=True)
 
     class Meta:
         model = SymptomCheck
@@ -72,8 +237,8 @@ class SymptomCheckSerializer(serializers.ModelSerializer):
 
 
 class SymptomCheckSubmitInputSerializer(serializers.Serializer):
-    instrument = serializers.CharField(help_text="One of the keys listed by GET /api/v1/instruments/.")
-    answers = serializers.JSONField(help_text="Item key -> value 0-3, as described by GET /api/v1/instruments/.")
+    instrument = StrictCharField(help_text="One of the keys listed by GET /api/v1/instruments/.")
+    answers = serializers.DictField(help_text="Item key -> value 0-3, as described by GET /api/v1/instruments/.")
 
 
 SUBMIT_EXAMPLE_RESPONSE = {
@@ -96,29 +261,41 @@ class SymptomCheckListCreateApi(ListAPIView):
     serializer_class = SymptomCheckSerializer
 
     def get_queryset(self):
-        return symptom_check_list(user=self.request.user, instrument=self.request.query_params.get("instrument"))
+        instruments = self.request.query_params.getlist("instrument")
+        if len(instruments) > 1 or (instruments and instruments[0] not in INSTRUMENTS):
+            message = _("Send one of: %(keys)s, once.") % {"keys": ", ".join(INSTRUMENTS)}
+            raise ValidationError({"instrument": [message]})
+        return symptom_check_list(user=self.request.user, instrument=instruments[0] if instruments else None)
 
     @extend_schema(
         summary="Your symptom checks, newest first",
-        parameters=[OpenApiParameter("instrument", description="Only this instrument, e.g. phq9", required=False)],
+        parameters=[
+            OpenApiParameter(
+                "instrument",
+                type={"type": "string", "enum": list(INSTRUMENTS)},
+                description="Only this instrument",
+                required=False,
+            )
+        ],
     )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
-        request=SymptomCheckSubmitInputSerializer,
+        request=SUBMIT_REQUEST,
         parameters=[
             OpenApiParameter(
                 IDEMPOTENCY_HEADER,
                 location=OpenApiParameter.HEADER,
                 required=False,
+                type={"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH},
                 description="Repeat a request safely: the same key and body return the same check.",
             )
         ],
         responses={
             201: SymptomCheckSerializer,
             400: OpenApiResponse(
-                response=OpenApiTypes.OBJECT,
+                response=ValidationErrorSerializer,
                 description="A missing or invalid item (named under extra.fields) or no such instrument",
                 examples=[
                     OpenApiExample(
@@ -130,7 +307,7 @@ class SymptomCheckListCreateApi(ListAPIView):
                     )
                 ],
             ),
-            409: OpenApiResponse(description="Idempotency-Key reused with a different body"),
+            409: OpenApiResponse(ErrorSerializer, "This Idempotency-Key was used before with another body"),
         },
         examples=[
             OpenApiExample("A PHQ-9", value={"instrument": "phq9", "answers": PHQ9_EXAMPLE_ANSWERS}, request_only=True),
@@ -141,12 +318,10 @@ class SymptomCheckListCreateApi(ListAPIView):
     def post(self, request: Request) -> Response:
         data = SymptomCheckSubmitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        instrument_key, answers = validate_json_submission(data.validated_data)
         idempotency_key = idempotency_key_from(request, max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
         submission = symptom_check_submit(
-            user=request.user,
-            instrument_key=data.validated_data["instrument"],
-            answers=data.validated_data["answers"],
-            idempotency_key=idempotency_key,
+            user=request.user, instrument_key=instrument_key, answers=answers, idempotency_key=idempotency_key
         )
         body = SymptomCheckSerializer(submission.check, context={"request": request}).data
         headers = submitted_headers(location=body["url"], created=submission.created)

@@ -251,15 +251,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Adds every error status an operation can answer to the OpenAPI schema (core.openapi).
+    "DEFAULT_SCHEMA_CLASS": "core.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
-    "DEFAULT_PARSER_CLASSES": [
-        "core.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON bodies only (anything else is a 415): the schema types every value, and a form cannot carry a number, a
+    # boolean or the answers object.
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # JSON answers escape non-ASCII characters, so text the client sent (a lone surrogate in an unknown answer key,
     # echoed in the 400) can always be encoded; the decoded strings are the same.
     "UNICODE_JSON": False,
@@ -291,6 +291,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that several questions share get one name each (drf-spectacular would warn about two names).
+    "ENUM_NAME_OVERRIDES": {
+        "HealthRatingEnum": "predictor.schema.FREQUENCY_HEALTH",
+        "YesNoEnum": "predictor.schema.YES_NO",
+        # The consents at sign-up (accounts.api.ConsentField): true is the only value accepted.
+        "ConsentEnum": [(True, True)],
+    },
 }
 
 # --- Product ---------------------------------------------------------------------------------------------------
