@@ -16,6 +16,7 @@ from scipy.special import expit
 from predictor import catalogue
 from predictor.artifacts import active_version
 from predictor.catalogue import RISK_BANDS, band_choices, model_choices, model_keys, price, prices
+from predictor.choice import Suggestion, suggest
 from predictor.exceptions import AnswersInvalid, ArtifactError, PredictorError, UnknownModel
 from predictor.explanations import factors as word_factors
 from predictor.explanations import factors_in_words, skipped_notes
@@ -48,6 +49,7 @@ __all__ = [
     "Prediction",
     "PredictorError",
     "Question",
+    "Suggestion",
     "UnknownModel",
     "active_version",
     "band_choices",
@@ -68,6 +70,7 @@ __all__ = [
     "price",
     "prices",
     "schema_as_dict",
+    "suggest_model",
     "unit_label",
     "validate_answers",
     "what_if_answers",
@@ -135,7 +138,7 @@ def predict_many(model_key: str, answers_list: Sequence[dict[str, Any]], *, expl
     probabilities = result.probability
     thresholds = version.thresholds(model_key)
     base_rate = float(version.scoring["base_rate"])
-    low, high, level = _interval(version, result)
+    low, high, level = _interval(version, model_key, result)
     return [
         Prediction(
             probability=float(probabilities[i]),
@@ -170,11 +173,15 @@ def _estimate(
     )
 
 
-def _interval(version: LoadedVersion, result: Estimate) -> tuple[np.ndarray | None, np.ndarray | None, float | None]:
+def _interval(
+    version: LoadedVersion, model_key: str, result: Estimate
+) -> tuple[np.ndarray | None, np.ndarray | None, float | None]:
     if result.variance is None:
         return None, None, None
     interval = version.scoring["interval"]
-    half = float(interval["z"]) * np.sqrt(result.variance)
+    # Versions before the model-error term have none: their range is the refit spread alone.
+    model_error = float(interval.get("model_error", {}).get(model_key, 0.0))
+    half = float(interval["z"]) * np.sqrt(result.variance + model_error)
     return expit(result.margin - half), expit(result.margin + half), float(interval["level"])
 
 
@@ -214,6 +221,17 @@ def model_catalogue() -> list[dict[str, Any]]:
         }
         for entry in catalogue.models()
     ]
+
+
+def suggest_model(*, answers: dict[str, Any] | None, affordable: Sequence[str]) -> Suggestion | None:
+    """The model to pre-select: the cheapest of `affordable` (cheapest first) unless a dearer one was measurably
+    better on the hold-out for a group these cleaned answers place the person in (see `predictor.choice`)."""
+    if not affordable:
+        return None
+    if not answers:
+        return Suggestion(model_key=affordable[0])
+    differences = loaded_version().manifest.get("current_period", {}).get("model_differences", {})
+    return suggest(columns=answers_to_columns([answers]), affordable=affordable, differences=differences)
 
 
 def catalogue_summary() -> dict[str, Any]:

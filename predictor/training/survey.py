@@ -173,6 +173,34 @@ def subgroup_table(
     return table
 
 
+def paired_auc_differences(
+    *,
+    y: np.ndarray,
+    probabilities: dict[str, np.ndarray],
+    weight: np.ndarray,
+    replicates: np.ndarray,
+    masks: dict[str, np.ndarray],
+) -> dict[str, dict[str, dict[str, dict[str, float | None]]]]:
+    """Per group, every model's weighted ROC-AUC minus every other's: group -> a -> b -> AUC(a) - AUC(b) with a
+    paired bootstrap 95 % interval (the same replicate draws for both models, so what they share cancels)."""
+    table: dict[str, dict[str, dict[str, dict[str, float | None]]]] = {}
+    for name, mask in masks.items():
+        ys, w, reps = y[mask], weight[mask], replicates[:, mask]
+        if mask.sum() < 30 or not 0 < ys.sum() < len(ys):
+            continue
+        auc = {key: weighted_auc(ys, p[mask], w) for key, p in probabilities.items()}
+        draws = {key: weighted_auc_many(ys, p[mask], reps) for key, p in probabilities.items()}
+        table[name] = {
+            a: {
+                b: _interval(auc[a] - auc[b], draws[a] - draws[b])  # type: ignore[operator]
+                for b in probabilities
+                if b != a
+            }
+            for a in probabilities
+        }
+    return table
+
+
 # --- prior shift ------------------------------------------------------------------------------------------------
 
 
@@ -215,32 +243,106 @@ def band_table_at(
     return table
 
 
+def _estimate_groups(p: np.ndarray, rows: np.ndarray, groups: int) -> list[np.ndarray]:
+    """`rows` cut into `groups` equal-sized groups of people with similar estimates."""
+    return np.array_split(rows[np.argsort(p[rows], kind="mergesort")], groups)
+
+
+def _observed(y: np.ndarray, weight: np.ndarray) -> tuple[float, float, float]:
+    """A group's weighted share of positive screens; the log-odds of that share, kept half a person from 0 and 1
+    so they exist; and their variance from sampling alone (delta method, Kish effective size)."""
+    n_eff = weight.sum() ** 2 / (weight**2).sum()
+    share = float(np.average(y, weights=weight))
+    kept = min(max(share, 0.5 / n_eff), 1 - 0.5 / n_eff)
+    return share, float(logit(kept)), float(1 / (n_eff * kept * (1 - kept)))
+
+
+def model_error_needed(
+    *,
+    y: np.ndarray,
+    margin: np.ndarray,
+    variance: np.ndarray,
+    weight: np.ndarray,
+    z: float,
+    rows: np.ndarray,
+    groups: int = 20,
+) -> list[float]:
+    """Per group of people with similar estimates: the smallest extra log-odds variance for which the group's
+    observed share lies inside its range widened by the group's own sampling variance (see `interval_coverage`)."""
+    p = expit(margin)
+    needed = []
+    for chunk in _estimate_groups(p, rows, groups):
+        w = weight[chunk]
+        _, observed, sampling = _observed(y[chunk], w)
+        distance = observed - float(np.average(margin[chunk], weights=w))
+        needed.append(max(0.0, (distance / z) ** 2 - float(np.average(variance[chunk], weights=w)) - sampling))
+    return needed
+
+
+def model_error_variance(
+    *,
+    y: np.ndarray,
+    margin: np.ndarray,
+    variance: np.ndarray,
+    weight: np.ndarray,
+    z: float,
+    level: float,
+    rows: np.ndarray,
+    groups: int = 20,
+) -> float:
+    """The variance, on the log-odds scale, that the refit spread misses (the model's own error), set by split
+    conformal calibration over groups of people with similar estimates: of the G groups' `model_error_needed`,
+    the ceil(level x (G + 1))-th smallest (the second largest of 20 at 90 %), so that a new group is covered with
+    probability at least `level` if groups are exchangeable."""
+    needed = model_error_needed(y=y, margin=margin, variance=variance, weight=weight, z=z, rows=rows, groups=groups)
+    rank = min(groups, int(np.ceil(level * (groups + 1))))
+    return float(np.sort(needed)[rank - 1])
+
+
 def interval_coverage(
-    *, y: np.ndarray, p: np.ndarray, low: np.ndarray, high: np.ndarray, weight: np.ndarray, groups: int = 10
+    *,
+    y: np.ndarray,
+    margin: np.ndarray,
+    variance: np.ndarray,
+    weight: np.ndarray,
+    z: float,
+    model_error: float,
+    rows: np.ndarray | None = None,
+    groups: int = 10,
 ) -> dict[str, Any]:
-    """Coverage of the per-person interval on the hold-out, by groups of people with similar estimates.
+    """Coverage of the per-person range on the hold-out, by groups of people with similar estimates.
 
     Risk cannot be observed for one person, only for a group: people are cut into `groups` equal-sized groups by
-    their estimate, and a group is covered when its weighted observed share of positive screens lies between the
-    group's mean interval ends."""
-    order = np.argsort(p, kind="mergesort")
-    rows = []
-    for chunk in np.array_split(order, groups):
+    their estimate. A group is *covered* when its weighted observed share of positive screens lies between the
+    group's mean range ends; with a few hundred people per group that share moves by chance alone by more than
+    the range is wide, so a group is also reported *covered allowing for chance* when the share lies inside the
+    range widened by the group's own sampling variance (log-odds scale; what a well-calibrated range gives in
+    `level` of groups)."""
+    rows = np.arange(len(y)) if rows is None else rows
+    p = expit(margin)
+    half = z * np.sqrt(variance + model_error)
+    low, high = expit(margin - half), expit(margin + half)
+    table = []
+    for chunk in _estimate_groups(p, rows, groups):
         w = weight[chunk]
-        observed = float(np.average(y[chunk], weights=w))
+        share, observed, sampling = _observed(y[chunk], w)
         mean_low, mean_high = float(np.average(low[chunk], weights=w)), float(np.average(high[chunk], weights=w))
-        rows.append(
+        centre = float(np.average(margin[chunk], weights=w))
+        spread = float(np.average(variance[chunk], weights=w)) + model_error + sampling
+        table.append(
             {
                 "n": len(chunk),
                 "mean_estimate": float(np.average(p[chunk], weights=w)),
                 "mean_low": mean_low,
                 "mean_high": mean_high,
-                "observed": observed,
-                "covered": bool(mean_low <= observed <= mean_high),
+                "observed": share,
+                "covered": bool(mean_low <= share <= mean_high),
+                "covered_allowing_for_chance": bool(abs(observed - centre) <= z * np.sqrt(spread)),
             }
         )
     return {
-        "groups": rows,
-        "covered_share": float(np.mean([row["covered"] for row in rows])),
-        "mean_width": float(np.average(high - low, weights=weight)),
+        "groups": table,
+        "covered_share": float(np.mean([row["covered"] for row in table])),
+        "covered_allowing_for_chance_share": float(np.mean([row["covered_allowing_for_chance"] for row in table])),
+        "mean_width": float(np.average((high - low)[rows], weights=weight[rows])),
     }

@@ -37,7 +37,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from predictor import catalogue, imputation
+from predictor import catalogue, choice, imputation
 from predictor.artifacts import ACTIVE_FILE, ANSWER_MODEL_FILE, MANIFEST_FILE, SCORING_FILE, file_entries, model_files
 from predictor.features import (
     BINARY_FEATURES,
@@ -395,6 +395,8 @@ def current_period(
     estimates: dict[str, imputation.Estimate],
     training: pd.DataFrame,
     holdout: pd.DataFrame,
+    spread: dict[str, SpreadModel],
+    transform: Any,
     config: TrainingConfig,
     log: Callable[[str], None],
 ) -> dict[str, Any]:
@@ -402,6 +404,33 @@ def current_period(
     target = config.target_prevalence
     y_train = training["depressed"].to_numpy()
     w_train, _, _ = design_columns(training)
+    z = NormalDist().inv_cdf(0.5 + config.interval_level / 2)
+    # The range's model-error term, set on the training cycles' out-of-fold estimates (the held-out cycle sets
+    # nothing); its coverage is then checked on the held-out cycle.
+    training_columns = {key: training[key].to_numpy() for key in FEATURE_KEYS}
+    training_transformed = transform.transform(training_columns)
+    calibration = {
+        key: {"margin": m, "variance": spread[key].variance(training_transformed)}
+        for key, m in trained.oof_margin.items()
+    }
+    model_error = {
+        key: survey.model_error_variance(
+            y=y_train,
+            margin=c["margin"],
+            variance=c["variance"],
+            weight=w_train,
+            z=z,
+            level=config.interval_level,
+            rows=np.arange(len(y_train)),
+        )
+        for key, c in calibration.items()
+    }
+    model_error_needed = {
+        key: survey.model_error_needed(
+            y=y_train, margin=c["margin"], variance=c["variance"], weight=w_train, z=z, rows=np.arange(len(y_train))
+        )
+        for key, c in calibration.items()
+    }
     shift = {key: survey.prior_shift(m, y_train, w_train, target) for key, m in trained.oof_margin.items()}
     thresholds_now = {
         key: {band: round(float(expit(logit(cut) + shift[key])), 4) for band, cut in cuts.items()}
@@ -413,7 +442,6 @@ def current_period(
     replicates = survey.replicate_weights(
         weight, stratum, psu, replicates=config.bootstrap_replicates, seed=config.random_state
     )
-    z = NormalDist().inv_cdf(0.5 + config.interval_level / 2)
     weighted, check, bands_then, bands_now, coverage = {}, {}, {}, {}, {}
     reweighted = survey.label_shift_weights(y, weight, target)
     reweighted_replicates = np.array([survey.label_shift_weights(y, w, target) for w in replicates])
@@ -435,15 +463,23 @@ def current_period(
         bands_now[key] = survey.band_table_at(
             y=y, p=shifted, weight=weight, thresholds=thresholds_now[key], prevalence=target
         )
-        half = z * np.sqrt(result.variance)
         coverage[key] = survey.interval_coverage(
-            y=y, p=p, low=expit(result.margin - half), high=expit(result.margin + half), weight=weight
+            y=y, margin=result.margin, variance=result.variance, weight=weight, z=z, model_error=model_error[key]
         )
     log("  survey-weighted validation, prior shift and interval coverage done")
 
     masks = survey.subgroups(holdout)
     subgroups = survey.subgroup_table(
         y=y, p=probabilities["ensemble"], weight=weight, replicates=replicates, masks=masks
+    )
+    # Which model is measurably better for whom: the model choice's suggestion reads this (predictor.choice).
+    holdout_columns = {key: holdout[key].to_numpy() for key in ("sex", "age", "income_poverty_ratio")}
+    differences = survey.paired_auc_differences(
+        y=y,
+        probabilities=probabilities,
+        weight=weight,
+        replicates=replicates,
+        masks={rule["label"]: choice.group_mask(rule, holdout_columns) for rule in choice.GROUP_RULES},
     )
     log("  subgroup tables done")
 
@@ -473,6 +509,7 @@ def current_period(
         "thresholds_now": thresholds_now,
         "survey_weighted": weighted,
         "subgroups_ensemble": subgroups,
+        "model_differences": differences,
         "bands_2017_18": bands_then,
         "bands_now": bands_now,
         "skip_patterns": skip,
@@ -480,7 +517,10 @@ def current_period(
             "level": config.interval_level,
             "z": z,
             "method": "delete-a-group jackknife over the cross-validation refits, emulated per person; plus the "
-            "spread over the completions when answers are skipped",
+            "spread over the completions when answers are skipped; plus a model-error variance per model, set by "
+            "split conformal calibration over 20 groups of the training cycles' out-of-fold estimates",
+            "model_error": model_error,
+            "model_error_needed_by_group": model_error_needed,
             "coverage": coverage,
         },
     }
@@ -654,6 +694,8 @@ def train_and_write(
         estimates=estimates,
         training=training,
         holdout=holdout,
+        spread=spread,
+        transform=transform,
         config=config,
         log=log,
     )
@@ -690,6 +732,7 @@ def train_and_write(
         "interval": {
             "level": config.interval_level,
             "z": today["interval"]["z"],
+            "model_error": {key: round(value, 6) for key, value in today["interval"]["model_error"].items()},
             "spread": {key: model.as_dict() for key, model in spread.items()},
         },
     }
