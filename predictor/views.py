@@ -58,7 +58,25 @@ def card_context(manifest: dict[str, Any]) -> dict[str, Any]:
             for key, auc in manifest.get("robustness", {}).get("all_optional_unanswered", {}).items()
         ],
         "robustness_one": list(manifest.get("robustness", {}).get("ensemble_one_question_unanswered", {}).items()),
+        "range_rows": _range_rows(manifest),
     }
+
+
+def _range_rows(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The range's coverage per model, for versions whose training checked it allowing for chance."""
+    interval = manifest.get("current_period", {}).get("interval", {})
+    coverage = interval.get("coverage", {})
+    return [
+        {
+            "name": catalogue.name_of(key),
+            "groups": len(coverage[key]["groups"]),
+            "inside": round(sum(row["covered"] for row in coverage[key]["groups"])),
+            "allowing": round(sum(row["covered_allowing_for_chance"] for row in coverage[key]["groups"])),
+            "width_points": 100 * coverage[key]["mean_width"],
+        }
+        for key in catalogue.model_keys()
+        if "covered_allowing_for_chance_share" in coverage.get(key, {})
+    ]
 
 
 @require_GET

@@ -90,6 +90,8 @@ def _screening_export(screening: Screening) -> dict[str, Any]:
             "what_ifs": screening.what_ifs,
             "model_version": screening.model_version,
             "base_rate": screening.base_rate,
+            "interval_low": screening.interval_low,
+            "interval_high": screening.interval_high,
         }
         if done
         else None,

@@ -28,12 +28,15 @@ class ScreeningAdmin(HealthDataAdminMixin):
     date_hierarchy = "created_at"
     actions = ["retry_failed"]
     fields = [
-        "id", "owner", "model_key", "status", "cost", "error_message", "probability", "risk_band",
-        "base_rate", "model_version", "factors_display", "answers_display", "created_at", "queued_at",
-        "started_at", "finished_at", "requeue_count", "retry_of", "idempotency_key", "task_id",
+        "id", "owner", "model_key", "status", "cost", "error_message", "probability", "interval_low",
+        "interval_high", "risk_band", "base_rate", "model_version", "factors_display", "answers_display",
+        "created_at", "queued_at", "started_at", "finished_at", "requeue_count", "retry_of", "idempotency_key",
+        "task_id",
     ]  # fmt: skip
     health_data_permission = HEALTH_DATA_PERMISSION
-    health_data_fields = ("probability", "risk_band", "base_rate", "factors_display", "answers_display")
+    health_data_fields = (
+        "probability", "interval_low", "interval_high", "risk_band", "base_rate", "factors_display", "answers_display"
+    )  # fmt: skip
     health_data_lookups = tuple(Screening.HEALTH_DATA_FIELDS)
 
     def health_data_what(self, obj: Screening) -> str:

@@ -44,6 +44,11 @@ class StoredAnswersField(serializers.JSONField):
 class ScreeningSubmitInputSerializer(serializers.Serializer):
     model = ModelKeyField(help_text="One of the keys listed by GET /api/v1/models/.")
     answers = AnswersField(help_text="Question key -> answer, as described by GET /api/v1/questionnaire/.")
+    confirm_body_size = serializers.BooleanField(
+        default=False,
+        help_text="Send true to keep a height and weight the site asked about (a body-mass index outside 12-80, "
+        "or a weight that looks like pounds sent as kilograms).",
+    )
 
     def validate(self, attrs: dict) -> dict:
         try:
@@ -64,6 +69,10 @@ class ResultSerializer(serializers.Serializer):
     )
     model_version = serializers.CharField()
     base_rate = serializers.FloatField()
+    interval_low = serializers.FloatField(
+        allow_null=True, help_text="The lower end of the model's 90 % range around probability (see /models/)."
+    )
+    interval_high = serializers.FloatField(allow_null=True, help_text="The upper end of that range.")
 
 
 class ScreeningSerializer(serializers.ModelSerializer):
@@ -140,6 +149,7 @@ class ScreeningListCreateApi(ListAPIView):
             model_key=data.validated_data["model"],
             answers=data.validated_data["answers"],
             idempotency_key=idempotency_key,
+            confirm_body_size=data.validated_data["confirm_body_size"],
         )
         body = ScreeningSubmittedSerializer(submission.screening, context={"request": request}).data
         headers = submitted_headers(location=body["url"], created=submission.created)

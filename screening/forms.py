@@ -17,7 +17,16 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from predictor.services import NONE_OF_THESE, QUESTIONS, SECTIONS, Question, body_size_warning, unit_label
+from predictor.services import (
+    NONE_OF_THESE,
+    QUESTIONS,
+    SECTIONS,
+    Question,
+    Suggestion,
+    body_size_warning,
+    suggest_model,
+    unit_label,
+)
 
 PREFER_NOT_TO_SAY = gettext_lazy("Prefer not to say")
 MODEL_FIELD = "model"
@@ -95,6 +104,7 @@ class ScreeningForm(forms.Form):
         models: list[dict[str, Any]],
         available_credits: int,
         preferred_units: dict[str, str] | None = None,
+        earlier_answers: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -116,15 +126,18 @@ class ScreeningForm(forms.Form):
             required=False, label=_("Yes, this height and weight are right")
         )
         self.asks_body_size = False
+        self.suggestion: Suggestion | None = None
         self.initial.setdefault(KEY_FIELD, new_submission_key())
         if not self.is_bound and models:
             # Pre-select the cheapest model the person can pay for: gentle on credits, one click to change. An
             # earlier check's model ("Check again") stays chosen only while the person can still afford it.
+            # Otherwise the cheapest, unless a dearer one was measurably better for people like this person.
             affordable = sorted((m for m in models if m["cost"] <= available_credits), key=lambda m: m["cost"])
             if self.initial.get(MODEL_FIELD) not in {m["key"] for m in affordable}:
                 self.initial.pop(MODEL_FIELD, None)
-            if affordable:
-                self.initial.setdefault(MODEL_FIELD, affordable[0]["key"])
+                self.suggestion = suggest_model(answers=earlier_answers, affordable=[m["key"] for m in affordable])
+                if self.suggestion is not None:
+                    self.initial[MODEL_FIELD] = self.suggestion.model_key
 
     def _add_unit_fields(self, preferred: dict[str, str]) -> None:
         for question in UNIT_QUESTIONS:
@@ -235,6 +248,18 @@ class ScreeningForm(forms.Form):
             )
         return options
 
+    def suggested_because(self) -> dict[str, str] | None:
+        """Why a dearer model than the cheapest is pre-selected, in words; None when the cheapest is."""
+        if self.suggestion is None or not self.suggestion.because:
+            return None
+        names = {m["key"]: m["name"] for m in self.models}
+        cheapest = min((m for m in self.models if m["cost"] <= self.available_credits), key=lambda m: m["cost"])
+        return {
+            "model": names[self.suggestion.model_key],
+            "group": self.suggestion.because,
+            "cheapest": cheapest["name"],
+        }
+
     def models_equally_accurate(self) -> bool:
         """True when every model ranks people within 1 in 100 of the others: then price is the only difference."""
         ranks = [ranks_in_100(m.get("metrics", {}).get("roc_auc")) for m in self.models]
@@ -299,15 +324,25 @@ def new_submission_key() -> str:
     return uuid.uuid4().hex
 
 
-def answers_for_display(answers: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
-    """A stored screening's answers as (section, [(question, answer in words)]), for its detail page."""
+def answers_for_display(
+    answers: dict[str, Any], units: dict[str, str] | None = None
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    """A stored screening's answers as (section, [(question, answer in words)]), for its detail page; heights and
+    weights also in the units the person uses (`units`, question key -> unit key), the stored metric beside."""
     shown = []
     for title in SECTIONS:
         rows = []
         for question in QUESTIONS:
             if question.section != title:
                 continue
-            rows.append((question.label, _answer_text(question, answers.get(question.key))))
+            text = _answer_text(question, answers.get(question.key))
+            unit = question.unit_choice((units or {}).get(question.key, "")) if question.unit_choices else None
+            value = answers.get(question.key)
+            if unit is not None and unit.key != question.unit and isinstance(value, int | float):
+                parts = unit.from_canonical(value)
+                in_unit = " ".join(f"{parts[part]:g} {label}" for part, label, _ in unit.parts)
+                text = f"{in_unit} ({text})"
+            rows.append((question.label, text))
         shown.append((title, rows))
     return shown
 

@@ -39,6 +39,9 @@ class Screening(ExportModelOperationsMixin("screening"), models.Model):
     )
     model_version = models.CharField(max_length=64, blank=True)
     base_rate = EncryptedFloatField(null=True, blank=True)
+    # The model's 90 % range around `probability` (see the model card); empty for versions without one.
+    interval_low = EncryptedFloatField(null=True, blank=True)
+    interval_high = EncryptedFloatField(null=True, blank=True)
     cost = models.PositiveIntegerField()
     error_message = models.CharField(max_length=300, blank=True, help_text="Shown to the owner; no internals.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -63,7 +66,9 @@ class Screening(ExportModelOperationsMixin("screening"), models.Model):
     )
 
     # What only the owner and staff with the "view_health_data" permission may read (see screening.admin).
-    HEALTH_DATA_FIELDS = ("answers", "probability", "risk_band", "factors", "what_ifs", "base_rate")
+    HEALTH_DATA_FIELDS = (
+        "answers", "probability", "risk_band", "factors", "what_ifs", "base_rate", "interval_low", "interval_high"
+    )  # fmt: skip
 
     class Meta:
         ordering = ["-created_at"]

@@ -95,6 +95,13 @@ def result_pictures(*, probability: float | None, base_rate: float | None) -> di
     return pictures
 
 
+def estimate_range(*, low: float | None, high: float | None) -> dict[str, int] | None:
+    """The model's range around an estimate as counts in 100 ("between about 7 and 11"), or None without one."""
+    if low is None or high is None:
+        return None
+    return {"low": in_100(low), "high": in_100(high)}
+
+
 def what_if_rows(
     *, what_ifs: list[dict[str, Any]], probability: float | None, answers: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:

@@ -38,6 +38,7 @@ from core.fingerprints import fingerprint_matches, request_fingerprint
 from predictor.services import (
     AnswersInvalid,
     Prediction,
+    body_size_warning,
     model_keys,
     model_name_stored,
     predict,
@@ -84,12 +85,24 @@ def _replay(*, user: User, idempotency_key: str, content: dict[str, Any]) -> Sub
     return Submission(screening=earlier, created=False)
 
 
+# What an API client is told to send when it means a height and weight the site asked about.
+CONFIRM_BODY_SIZE_HINT = "If they are right, send the same answers with confirm_body_size set to true."
+
+
 def screening_submit(
-    *, user: User, model_key: str, answers: Any, idempotency_key: str = "", retry_of: Screening | None = None
+    *,
+    user: User,
+    model_key: str,
+    answers: Any,
+    idempotency_key: str = "",
+    retry_of: Screening | None = None,
+    confirm_body_size: bool = False,
 ) -> Submission:
     """Validate, hold the model's cost, create the screening and queue it once the transaction commits.
 
-    All or nothing: without enough credits nothing is created and nothing is held.
+    All or nothing: without enough credits nothing is created and nothing is held. A height and weight that are
+    probably a slip (pounds sent as kilograms) are refused with a question until `confirm_body_size` says they
+    are right; the web form asks that question itself and passes its answer.
     """
     if model_key not in model_keys():
         raise ModelNotOffered(
@@ -102,6 +115,13 @@ def screening_submit(
         cleaned = validate_answers(answers)
     except AnswersInvalid as error:
         raise AnswersRejected(extra={"fields": error.errors}) from error
+    if not confirm_body_size and cleaned.get("height_cm") and cleaned.get("weight_kg"):
+        warning = body_size_warning(height_cm=cleaned["height_cm"], weight_kg=cleaned["weight_kg"])
+        if warning:
+            raise AnswersRejected(
+                "Please check the height and weight.",
+                extra={"fields": {"weight_kg": [f"{warning} {CONFIRM_BODY_SIZE_HINT}"]}},
+            )
 
     content = _fingerprinted(model_key, cleaned)
     if idempotency_key and (replay := _replay(user=user, idempotency_key=idempotency_key, content=content)):
@@ -362,6 +382,8 @@ def _result_fields(prediction: Prediction, finished_at, what_ifs: list[dict[str,
         "what_ifs": what_ifs,
         "model_version": prediction.model_version,
         "base_rate": prediction.base_rate,
+        "interval_low": prediction.interval_low,
+        "interval_high": prediction.interval_high,
         "finished_at": finished_at,
     }
 
@@ -531,6 +553,7 @@ def screening_retry(*, screening: Screening) -> Submission:
         user=screening.owner,
         model_key=screening.model_key,
         answers=screening.answers,
+        confirm_body_size=True,  # accepted once already
         idempotency_key=f"retry:{screening.id}",
         retry_of=screening,
     )

@@ -28,7 +28,7 @@ from predictor.services import PredictorError, factors_in_words, model_catalogue
 from screening.exceptions import AnswersRejected, IdempotencyConflict, ModelNotOffered
 from screening.forms import MODEL_FIELD, ScreeningForm, answers_for_display, initial_from
 from screening.models import Screening
-from screening.results import gettext_stored, result_pictures, what_if_rows
+from screening.results import estimate_range, gettext_stored, result_pictures, what_if_rows
 from screening.selectors import screening_get, screening_get_awaited, screening_list
 from screening.services import screening_submit
 from symptoms.instruments import INSTRUMENTS
@@ -60,6 +60,7 @@ def new(request: HttpRequest) -> HttpResponse:
         models=models,
         available_credits=balance["available"],
         preferred_units=request.user.preferred_units,
+        earlier_answers=earlier.answers if earlier is not None else None,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -68,6 +69,7 @@ def new(request: HttpRequest) -> HttpResponse:
                 model_key=form.cleaned_data[MODEL_FIELD],
                 answers=form.answers(),
                 idempotency_key=form.idempotency_key(),
+                confirm_body_size=True,  # the form asked about an unlikely height and weight itself
             )
         except IdempotencyConflict:
             form.renew_submission_key()
@@ -117,7 +119,7 @@ def _uuid_or_404(value: str) -> UUID:
 def detail(request: HttpRequest, screening_id: UUID) -> HttpResponse:
     screening = screening_get(user=request.user, screening_id=screening_id)
     context = _result_context(screening, request)
-    context["answers"] = answers_for_display(screening.answers)
+    context["answers"] = answers_for_display(screening.answers, units=request.user.preferred_units)
     return render(request, "screening/detail.html", context)
 
 
@@ -202,6 +204,7 @@ def _result_context(screening: Screening, request: HttpRequest) -> dict[str, Any
         # Shown beside a finished estimate only, so a poll while the model works reads nothing more.
         "symptoms": symptom_invitation(user=screening.owner) if screening.status == Screening.Status.DONE else None,
         "pictures": result_pictures(probability=probability, base_rate=base_rate),
+        "range": estimate_range(low=screening.interval_low, high=screening.interval_high),
         "what_ifs": what_if_rows(what_ifs=screening.what_ifs, probability=probability, answers=answers),
         "error_message": gettext_stored(screening.error_message),
         "refund_description": entry_description(refund.description) if refund else "",

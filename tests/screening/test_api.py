@@ -42,7 +42,10 @@ def test_the_result_is_null_until_the_screening_is_done(member_api, member, answ
     screening_score(screening_id=screening_id)
     done = member_api.get(detail_url(screening_id)).json()
     assert done["status"] == "done"
-    assert set(done["result"]) == {"probability", "risk_band", "factors", "what_ifs", "model_version", "base_rate"}
+    assert set(done["result"]) == {
+        "probability", "risk_band", "factors", "what_ifs", "model_version", "base_rate", "interval_low", "interval_high"
+    }  # fmt: skip
+    assert done["result"]["interval_low"] < done["result"]["probability"] < done["result"]["interval_high"]
     assert 0 < done["result"]["base_rate"] < 1
     assert done["answers"]["age"] == answers["age"]
 
