@@ -5,20 +5,19 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('screening', '0005_encrypt_health_data'),
+        ("screening", "0006_keyed_request_fingerprints"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='screening',
-            name='interval_high',
+            model_name="screening",
+            name="interval_high",
             field=core.fields.EncryptedFloatField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='screening',
-            name='interval_low',
+            model_name="screening",
+            name="interval_low",
             field=core.fields.EncryptedFloatField(blank=True, null=True),
         ),
     ]
