@@ -91,6 +91,9 @@ def test_a_person_at_zero_credits_then_a_check_in_us_units_with_counts_and_what_
     assert screening.answers["annual_household_income"] == 45000
     expect(page.locator("figure.icon-array")).to_have_count(2)
     expect(page.get_by_role("img", name="People with answers like yours")).to_be_visible()
+    low, high = round(100 * screening.interval_low), round(100 * screening.interval_high)
+    expect(page.locator(".in-100")).to_contain_text(f"and {high} in 100")
+    assert low < round(100 * screening.probability) < high or low == high
     expect(page.locator(".what-ifs")).to_contain_text("who have stopped smoking")
     expect(page.locator(".what-ifs")).to_contain_text("This is an association, not a promise.")
     check_and_shoot(page, "23-result-in-100")
