@@ -18,42 +18,43 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from django.utils.translation import gettext_lazy as _
 
 # The groups compared: the feature column, and either the value it equals or the [low, high) it falls in. The
 # labels are the model card's; `describe` is what the questionnaire tells a person.
 GROUP_RULES: tuple[dict[str, Any], ...] = (
-    {"label": "sex: female", "feature": "sex", "equals": "female", "describe": "women"},
-    {"label": "sex: male", "feature": "sex", "equals": "male", "describe": "men"},
-    {"label": "age: 18-39", "feature": "age", "low": 18, "high": 40, "describe": "people aged 18 to 39"},
-    {"label": "age: 40-59", "feature": "age", "low": 40, "high": 60, "describe": "people aged 40 to 59"},
-    {"label": "age: 60+", "feature": "age", "low": 60, "high": math.inf, "describe": "people aged 60 or over"},
+    {"label": "sex: female", "feature": "sex", "equals": "female", "describe": _("women")},
+    {"label": "sex: male", "feature": "sex", "equals": "male", "describe": _("men")},
+    {"label": "age: 18-39", "feature": "age", "low": 18, "high": 40, "describe": _("people aged 18 to 39")},
+    {"label": "age: 40-59", "feature": "age", "low": 40, "high": 60, "describe": _("people aged 40 to 59")},
+    {"label": "age: 60+", "feature": "age", "low": 60, "high": math.inf, "describe": _("people aged 60 or over")},
     {
         "label": "income: below poverty line",
         "feature": "income_poverty_ratio",
         "low": 0.0,
         "high": 1.0,
-        "describe": "people whose household income is below the poverty line",
+        "describe": _("people whose household income is below the poverty line"),
     },
     {
         "label": "income: 1-2 x poverty line",
         "feature": "income_poverty_ratio",
         "low": 1.0,
         "high": 2.0,
-        "describe": "people whose household income is one to two times the poverty line",
+        "describe": _("people whose household income is one to two times the poverty line"),
     },
     {
         "label": "income: 2-4 x poverty line",
         "feature": "income_poverty_ratio",
         "low": 2.0,
         "high": 4.0,
-        "describe": "people whose household income is two to four times the poverty line",
+        "describe": _("people whose household income is two to four times the poverty line"),
     },
     {
         "label": "income: 4+ x poverty line",
         "feature": "income_poverty_ratio",
         "low": 4.0,
         "high": math.inf,
-        "describe": "people whose household income is four or more times the poverty line",
+        "describe": _("people whose household income is four or more times the poverty line"),
     },
 )
 

@@ -86,7 +86,7 @@ def _replay(*, user: User, idempotency_key: str, content: dict[str, Any]) -> Sub
 
 
 # What an API client is told to send when it means a height and weight the site asked about.
-CONFIRM_BODY_SIZE_HINT = "If they are right, send the same answers with confirm_body_size set to true."
+CONFIRM_BODY_SIZE_HINT = gettext_noop("If they are right, send the same answers with confirm_body_size set to true.")
 
 
 def screening_submit(
@@ -119,8 +119,8 @@ def screening_submit(
         warning = body_size_warning(height_cm=cleaned["height_cm"], weight_kg=cleaned["weight_kg"])
         if warning:
             raise AnswersRejected(
-                "Please check the height and weight.",
-                extra={"fields": {"weight_kg": [f"{warning} {CONFIRM_BODY_SIZE_HINT}"]}},
+                _("Please check the height and weight."),
+                extra={"fields": {"weight_kg": [f"{warning} {_(CONFIRM_BODY_SIZE_HINT)}"]}},
             )
 
     content = _fingerprinted(model_key, cleaned)
