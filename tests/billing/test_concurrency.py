@@ -14,7 +14,9 @@ from tests.factories import ScreeningFactory, UserFactory
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def test_twenty_concurrent_holds_on_ten_credits_let_exactly_ten_through():
+# new_screening: the submission's hold, one conditional UPDATE instead of a locked read and a write.
+@pytest.mark.parametrize("new_screening", [False, True])
+def test_twenty_concurrent_holds_on_ten_credits_let_exactly_ten_through(new_screening):
     user = UserFactory()
     screenings = [ScreeningFactory(owner=user, cost=1) for _ in range(20)]
     barrier = threading.Barrier(len(screenings))
@@ -24,7 +26,7 @@ def test_twenty_concurrent_holds_on_ten_credits_let_exactly_ten_through():
     def hold(screening):
         try:
             barrier.wait()
-            wallet_hold(user=user, amount=1, screening_id=screening.id)
+            wallet_hold(user=user, amount=1, screening_id=screening.id, new_screening=new_screening)
             result = "held"
         except InsufficientCredits:
             result = "insufficient"

@@ -22,11 +22,14 @@ def test_a_new_wallet_holds_the_welcome_grant(member):
     assert kinds(member) == [(Kind.GRANT, 10)]
 
 
-def test_hold_then_capture_spends_the_credits(member):
+# new_screening: the submission's hold, one statement on PostgreSQL; the same outcome either way.
+@pytest.mark.parametrize("new_screening", [False, True])
+def test_hold_then_capture_spends_the_credits(member, new_screening):
     screening = ScreeningFactory(owner=member, cost=3)
 
-    hold = wallet_hold(user=member, amount=3, screening_id=screening.id)
-    assert (hold.available_after, hold.held_after) == (7, 3)
+    hold = wallet_hold(user=member, amount=3, screening_id=screening.id, new_screening=new_screening)
+    assert (hold.kind, hold.amount, hold.available_after, hold.held_after) == (Kind.HOLD, -3, 7, 3)
+    assert LedgerEntry.objects.get(pk=hold.pk).description == "3 credits set aside for a check"
     capture = wallet_capture(user=screening.owner, screening_id=screening.id, model_name="Logistic regression")
 
     assert (capture.amount, capture.available_after, capture.held_after) == (-3, 7, 0)
@@ -75,11 +78,12 @@ def test_settling_a_screening_that_was_never_held_is_refused(member):
         wallet_capture(user=member, screening_id=ScreeningFactory(owner=member).id, model_name="Logistic regression")
 
 
-def test_a_hold_beyond_the_balance_changes_nothing(member):
+@pytest.mark.parametrize("new_screening", [False, True])
+def test_a_hold_beyond_the_balance_changes_nothing(member, new_screening):
     screening = ScreeningFactory(owner=member, model_key="ensemble", cost=11)
 
     with pytest.raises(InsufficientCredits) as error, transaction.atomic():
-        wallet_hold(user=member, amount=11, screening_id=screening.id)
+        wallet_hold(user=member, amount=11, screening_id=screening.id, new_screening=new_screening)
 
     assert error.value.status_code == 402
     assert error.value.extra == {"available": 10, "cost": 11}
