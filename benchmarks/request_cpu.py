@@ -153,6 +153,11 @@ class Counted:
         return execute(sql, params, many, context)
 
 
+def expect_done(status: int, body: dict | None) -> None:
+    if status != 200 or not body or body["status"] != "done":
+        raise RuntimeError(f"the screening GET answered {status}: {body}")
+
+
 def quantile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -197,9 +202,8 @@ def main() -> None:
     from config.warmup import warm_up
 
     warm_up()
-    from config.wsgi import application
-
     from config.celery import app as celery_app
+    from config.wsgi import application
     from screening.services import screening_score
 
     client = Client(application)
@@ -209,7 +213,8 @@ def main() -> None:
         "/api/v1/auth/register/",
         {"email": email, "password": password, "confirm_adult": True, "accept_privacy": True},
     )
-    assert status == 201, status
+    if status != 201:
+        raise RuntimeError(f"registration answered {status}")
     _, tokens = client.call("POST", "/api/v1/auth/token/", {"email": email, "password": password})
     auth = {"Authorization": f"Bearer {tokens['access']}"}
     client.call("GET", "/api/v1/me/", headers=auth)  # the sign-in state is cached from here on
@@ -221,7 +226,8 @@ def main() -> None:
             {"model": args.model, "answers": ANSWERS},
             {**auth, "Idempotency-Key": uuid.uuid4().hex} if args.idempotency_key else auth,
         )
-        assert status == 202, (status, body)
+        if status != 202:
+            raise RuntimeError(f"submission answered {status}: {body}")
         return body["id"]
 
     steps = {name: Counted() for name in ("submit", "score", "poll", "wait", "batch")}
@@ -245,7 +251,7 @@ def main() -> None:
         screening_id = measured("submit", submit)
         measured("score", lambda sid=screening_id: screening_score(screening_id=sid, batch_size=1))
         status, body = measured("poll", client.call, "GET", f"/api/v1/screenings/{screening_id}/", None, auth)
-        assert status == 200 and body["status"] == "done", (status, body)
+        expect_done(status, body)
 
     # A waiting GET, woken by a result stored in another thread (as the worker's notification would). The GET runs
     # in one long-lived thread, as a gunicorn thread serves request after request with its own connection.
@@ -257,7 +263,7 @@ def main() -> None:
             time.sleep(0.02)
             screening_score(screening_id=screening_id, batch_size=1)
             status, body = waiting.result()
-            assert status == 200 and body["status"] == "done", (status, body)
+            expect_done(status, body)
 
     # Batches: 20 screenings waiting, one task takes them all.
     batch = 20

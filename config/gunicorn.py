@@ -12,6 +12,8 @@ import os
 import shutil
 from pathlib import Path
 
+from gunicorn.glogging import Logger
+
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
 # gthread: a request waiting for a result (Prefer: wait, screening.waiting) holds a thread, not a core.
@@ -52,6 +54,21 @@ if os.environ.get("LOG_FORMAT", "json" if _production else "readable") == "json"
             },
         },
     }
+
+
+class _Logger(Logger):
+    """gunicorn's logger, minus the access-log line it builds for every request whenever a logging config is set.
+
+    With logconfig_dict (JSON in production) gunicorn formats each request's access atoms even though the access
+    logger discards them: about a tenth of a millisecond per request for nothing. Only GUNICORN_ACCESS_LOG turns
+    the access log on here.
+    """
+
+    def _compute_access_log_enabled(self) -> bool:
+        return bool(self.cfg.accesslog) and super()._compute_access_log_enabled()
+
+
+logger_class = _Logger
 
 
 def on_starting(server):

@@ -37,9 +37,31 @@ def warm_up() -> None:
     # Resolving the URL configuration imports every view, serializer and authentication class.
     get_resolver().url_patterns  # noqa: B018
     import screening.tasks  # noqa: F401
+
+    _load_cache_and_broker_clients()
     from predictor.services import model_keys, predict_many
 
     answers = sample_answers()
     for model_key in model_keys():
         # Loads, verifies and unpickles the active version, and runs each scorer's code path once.
         predict_many(model_key, [answers, answers])
+
+
+def _load_cache_and_broker_clients() -> None:
+    """Import what the first cache read and the first task published would import in each child: the cache
+    backend, Celery's publishing side (AMQP layer, event dispatcher, task registry), the broker transport and the
+    result backend's class. Classes and modules only: no connection is opened."""
+    import celery.events.dispatcher  # noqa: F401
+    from celery.app.backends import by_url
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+    from kombu.transport import get_transport_cls
+
+    from config.celery import app
+
+    import_string(settings.CACHES["default"]["BACKEND"])
+    app.finalize(auto=True)
+    app.amqp  # noqa: B018
+    app.events  # noqa: B018
+    get_transport_cls(app.connection_for_write().transport_cls)
+    by_url(app.conf.result_backend, app.loader)

@@ -17,3 +17,11 @@ def test_the_sample_answers_are_a_complete_valid_questionnaire():
     from predictor.services import QUESTIONS
 
     assert set(sample_answers()) == {question.key for question in QUESTIONS}
+
+
+def test_the_warm_up_imports_the_cache_and_broker_clients_a_first_submission_would():
+    warm_up()
+
+    # Imported by the first cache read and the first task published, in every child, if not here.
+    for module in ("celery.app.amqp", "celery.events.dispatcher", "django_celery_results.backends.database"):
+        assert module in sys.modules, module
