@@ -55,6 +55,11 @@ class Screening(ExportModelOperationsMixin("screening"), models.Model):
         help_text="Keyed HMAC-SHA256 of the model and answers, to detect key reuse (core.fingerprints).",
     )
     task_id = models.CharField(max_length=255, blank=True)
+    claim_token = models.IntegerField(
+        null=True,
+        blank=True,
+        help_text="The lease of the worker session scoring it (screening.services): free once that session ends.",
+    )
     requeue_count = models.PositiveSmallIntegerField(default=0)
     retry_of = models.ForeignKey(
         "self",

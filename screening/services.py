@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import logging
 import math
+import secrets
 import time
 import uuid
 from dataclasses import dataclass
@@ -202,8 +203,42 @@ def screening_claim(*, screening_id: uuid.UUID | str) -> Screening | None:
     return Screening.objects.get(id=screening_id)
 
 
+# --- Claim leases ------------------------------------------------------------------------------------------------
+# A worker claims screenings under a lease that is its database session: before its first claim a session takes a
+# PostgreSQL advisory lock on a random token (in this namespace) and stamps every screening it claims with it.
+# PostgreSQL frees the lock the moment the session ends, so a claim whose token is no longer locked belongs to a
+# worker that is gone (killed, out of memory, its host lost), and screening_reclaim_abandoned hands it back within
+# seconds instead of waiting for the stuck sweep. The token is also the fence: a result, a failure or a hand-back is
+# written only under the claim it was scored for.
+_LEASE_NAMESPACE = 0x6D686373  # an int4: advisory locks of this project's claims, apart from anyone else's
+# A backend whose client died while it waited (on a row lock) notices within a second and ends, freeing its locks.
+_CLIENT_CHECK_INTERVAL_MS = "1000"
+
+
+def _claim_lease() -> int | None:
+    """This database session's claim token, taking its advisory lock the first time. None off PostgreSQL."""
+    if connection.vendor != "postgresql":
+        return None
+    connection.ensure_connection()
+    session = connection.connection
+    held = getattr(connection, "_screening_claim_lease", None)
+    if held is not None and held[0] is session:
+        return held[1]
+    with connection.cursor() as cursor:
+        while True:  # a token some live session already holds is drawn again
+            token = 1 + secrets.randbelow(2**31 - 2)
+            cursor.execute(
+                "SELECT pg_try_advisory_lock(%s, %s), set_config('client_connection_check_interval', %s, false)",
+                [_LEASE_NAMESPACE, token, _CLIENT_CHECK_INTERVAL_MS],
+            )
+            if cursor.fetchone()[0]:
+                break
+    connection._screening_claim_lease = (session, token)  # type: ignore[attr-defined]
+    return token
+
+
 _CLAIM_SQL = f"""
-    UPDATE {Screening._meta.db_table} SET status = %s, started_at = %s
+    UPDATE {Screening._meta.db_table} SET status = %s, started_at = %s, claim_token = %s
     WHERE id IN (
         SELECT id FROM {Screening._meta.db_table} WHERE status = %s
         ORDER BY (id = %s::uuid) DESC, queued_at LIMIT %s
@@ -222,7 +257,7 @@ def screening_claim_batch(*, screening_id: uuid.UUID | str, limit: int) -> list[
     """
     now = timezone.now()
     if connection.vendor == "postgresql":
-        params = [Status.RUNNING, now, Status.PENDING, str(screening_id), limit]
+        params = [Status.RUNNING, now, _claim_lease(), Status.PENDING, str(screening_id), limit]
         return list(Screening.objects.raw(_CLAIM_SQL, params))
     with transaction.atomic():  # SQLite (a quick local run): one writer at a time, so no lock to skip
         own = list(Screening.objects.filter(id=screening_id, status=Status.PENDING).values_list("id", flat=True))
@@ -318,7 +353,9 @@ def screening_score(*, screening_id: uuid.UUID | str, batch_size: int | None = N
         finished = _screening_score_claimed(claimed)
     except TRANSIENT_DATABASE_ERRORS:
         with contextlib.suppress(DatabaseError):
-            screening_release_claim(screening_ids=[screening.id for screening in claimed])
+            screening_release_claim(
+                screening_ids=[screening.id for screening in claimed], claim_token=claimed[0].claim_token
+            )
         raise
     return next((screening for screening in finished if str(screening.id) == str(screening_id)), None)
 
@@ -355,7 +392,13 @@ def _screening_score_claimed(claimed: list[Screening]) -> list[Screening]:
     for item in scored:
         if item.failure:
             message = TIMED_OUT_MESSAGE if item.failure == "timeout" else FAILED_MESSAGE
-            if failed := screening_fail(screening_id=item.screening.id, message=message, reason=item.failure):
+            failed = screening_fail(
+                screening_id=item.screening.id,
+                message=message,
+                reason=item.failure,
+                claim_token=item.screening.claim_token,
+            )
+            if failed:
                 finished.append(failed)
     return finished
 
@@ -369,7 +412,12 @@ def _screening_complete_one(item: Scored) -> list[Screening]:
             "screening result refused",
             extra={"screening_id": str(item.screening.id), "error_type": type(error).__name__},
         )
-        failed = screening_fail(screening_id=item.screening.id, message=FAILED_MESSAGE, reason="internal")
+        failed = screening_fail(
+            screening_id=item.screening.id,
+            message=FAILED_MESSAGE,
+            reason="internal",
+            claim_token=item.screening.claim_token,
+        )
         return [failed] if failed else []
     return [done] if done else []
 
@@ -399,11 +447,15 @@ def _screening_complete_many(items: list[Scored]) -> list[Screening]:
     if not items:
         return []
     by_id = {item.screening.id: item for item in items}
-    still_running = set(
-        Screening.objects.select_for_update(of=("self",))
+    # Still running under the claim they were scored for: not failed by the sweep, not reclaimed from a worker
+    # thought lost (its lease gone) and claimed again.
+    still_running = {
+        screening_id
+        for screening_id, claim_token in Screening.objects.select_for_update(of=("self",))
         .filter(id__in=list(by_id), status=Status.RUNNING)
-        .values_list("id", flat=True)
-    )
+        .values_list("id", "claim_token")
+        if claim_token == by_id[screening_id].screening.claim_token
+    }
     finished_at = timezone.now()
     done: list[Screening] = []
     fields: list[str] = []
@@ -455,7 +507,8 @@ def _screening_complete(
     # result is dropped (its credits were already released). It locks the screening row only, never the owner's,
     # so it cannot deadlock with a submission checking its owner foreign key at commit.
     result = _result_fields(prediction, timezone.now(), what_ifs or [])
-    if Screening.objects.filter(id=screening.id, status=Status.RUNNING).update(status=Status.DONE, **result) != 1:
+    claimed = Screening.objects.filter(id=screening.id, status=Status.RUNNING, claim_token=screening.claim_token)
+    if claimed.update(status=Status.DONE, **result) != 1:
         return None
     for field, value in {**result, "status": Status.DONE}.items():
         setattr(screening, field, value)
@@ -464,11 +517,21 @@ def _screening_complete(
     return screening
 
 
+_ANY_CLAIM: Any = object()
+
+
 @transaction.atomic
-def screening_fail(*, screening_id: uuid.UUID | str, message: str, reason: str) -> Screening | None:
-    """Mark an unfinished screening failed and give its credits back. A finished one is left alone."""
+def screening_fail(
+    *, screening_id: uuid.UUID | str, message: str, reason: str, claim_token: Any = _ANY_CLAIM
+) -> Screening | None:
+    """Mark an unfinished screening failed and give its credits back. A finished one is left alone.
+
+    claim_token: a worker failing what it scored; only while the screening is still running under that claim.
+    """
     screening = Screening.objects.select_for_update(of=("self",)).select_related("owner").get(id=screening_id)
     if screening.is_finished:
+        return None
+    if claim_token is not _ANY_CLAIM and (screening.status != Status.RUNNING or screening.claim_token != claim_token):
         return None
     screening.status = Status.FAILED
     screening.error_message = message
@@ -485,9 +548,14 @@ def _observe_failed(screening: Screening, reason: str) -> None:
     metrics.FAILED.labels(model=screening.model_key, reason=reason).inc()
 
 
-def screening_release_claim(*, screening_ids: list[uuid.UUID | str]) -> None:
-    """running -> pending, so a retried task can claim the screenings again after a transient error."""
-    Screening.objects.filter(id__in=screening_ids, status=Status.RUNNING).update(status=Status.PENDING, started_at=None)
+def screening_release_claim(*, screening_ids: list[uuid.UUID | str], claim_token: int | None) -> None:
+    """running -> pending, so a retried task can claim the screenings again after a transient error.
+
+    Only under the claim it was given: a screening reclaimed and claimed by another worker meanwhile stays theirs.
+    """
+    Screening.objects.filter(id__in=screening_ids, status=Status.RUNNING, claim_token=claim_token).update(
+        status=Status.PENDING, started_at=None, claim_token=None
+    )
 
 
 def screening_sweep_stuck(*, now=None) -> dict[str, int]:
@@ -529,18 +597,66 @@ def _sweep_one(*, screening_id: uuid.UUID, now, cutoff) -> str | None:
     screening = Screening.objects.select_for_update(skip_locked=True).filter(_stuck(cutoff), id=screening_id).first()
     if screening is None:
         return None
+    return _requeue_once_or_fail(screening, now=now)
+
+
+def _requeue_once_or_fail(screening: Screening, *, now) -> str:
+    """Queue a screening its worker never finished once more; the second time, fail it and return its credits.
+
+    Under the screening's row lock, in the caller's transaction.
+    """
     if screening.requeue_count < 1:
         screening.status = Status.PENDING
         screening.started_at = None
+        screening.claim_token = None
         screening.queued_at = now
         screening.requeue_count += 1
         screening.task_id = str(uuid.uuid4())
-        screening.save(update_fields=["status", "started_at", "queued_at", "requeue_count", "task_id"])
+        screening.save(update_fields=["status", "started_at", "claim_token", "queued_at", "requeue_count", "task_id"])
         transaction.on_commit(lambda: _enqueue(screening))
         metrics.REQUEUED.labels(model=screening.model_key).inc()
         return "requeued"
     screening_fail(screening_id=screening.id, message=TIMED_OUT_MESSAGE, reason="stuck")
     return "failed"
+
+
+_ABANDONED_CONDITION = f"""
+    status = %s AND claim_token IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM pg_locks
+        WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND classid = {_LEASE_NAMESPACE} AND objid = claim_token AND objsubid = 2
+    )
+"""  # noqa: S608 (a constant of this module)
+_ABANDONED_SQL = f"SELECT id FROM {Screening._meta.db_table} WHERE {_ABANDONED_CONDITION} LIMIT 500"  # noqa: S608
+_LOCK_ABANDONED_SQL = (
+    f"SELECT * FROM {Screening._meta.db_table} WHERE id = %s AND {_ABANDONED_CONDITION} FOR UPDATE SKIP LOCKED"  # noqa: S608
+)
+
+
+def screening_reclaim_abandoned(*, now=None) -> dict[str, int]:
+    """Hand back, within seconds, the screenings of workers that are gone: running under a lease nobody holds.
+
+    The same rule as the stuck sweep (queued again once, then failed with the credits returned), applied as soon
+    as the claiming worker's database session has ended rather than after SCREENING_STUCK_AFTER_SECONDS. Rows a
+    live session still locks are skipped (a dying backend frees them within a second); the condition is checked
+    again under the row lock. Nothing to do off PostgreSQL: the stuck sweep covers it.
+    """
+    counts = {"requeued": 0, "failed": 0}
+    if connection.vendor != "postgresql":
+        return counts
+    now = now or timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_ABANDONED_SQL, [Status.RUNNING])
+        abandoned = [row[0] for row in cursor.fetchall()]
+    for screening_id in abandoned:
+        with transaction.atomic():
+            screening = next(iter(Screening.objects.raw(_LOCK_ABANDONED_SQL, [screening_id, Status.RUNNING])), None)
+            if screening is None:
+                continue
+            counts[_requeue_once_or_fail(screening, now=now)] += 1
+    if abandoned:
+        logger.warning("screenings of a lost worker reclaimed", extra=counts)
+    return counts
 
 
 def screening_retry(*, screening: Screening) -> Submission:

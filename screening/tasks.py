@@ -2,6 +2,7 @@ from celery import shared_task
 
 from screening.services import (
     TRANSIENT_DATABASE_ERRORS,
+    screening_reclaim_abandoned,
     screening_requeue_unpublished,
     screening_score,
     screening_sweep_stuck,
@@ -22,6 +23,11 @@ def score_screening(self, screening_id: str) -> str | None:
 @shared_task
 def sweep_stuck_screenings() -> dict[str, int]:
     return screening_sweep_stuck()
+
+
+@shared_task
+def reclaim_abandoned_screenings() -> dict[str, int]:
+    return screening_reclaim_abandoned()
 
 
 @shared_task

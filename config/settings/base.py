@@ -178,6 +178,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "screening.tasks.sweep_stuck_screenings",
         "schedule": env.int("SCREENING_SWEEP_EVERY_SECONDS", default=60),
     },
+    # A killed worker's screenings are handed back seconds after its database session ends (its claim lease).
+    "reclaim-abandoned-screenings": {
+        "task": "screening.tasks.reclaim_abandoned_screenings",
+        "schedule": env.int("SCREENING_RECLAIM_EVERY_SECONDS", default=5),
+    },
     # Screenings submitted while the broker was down reach the queue seconds after it is back.
     "requeue-unpublished-screenings": {
         "task": "screening.tasks.requeue_unpublished_screenings",

@@ -171,3 +171,51 @@ def _waiting_on_a_lock(conn) -> bool:
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
         )
         return cursor.fetchone()[0] > 0
+
+
+def test_a_killed_workers_batch_is_handed_back_as_soon_as_its_session_ends(member, answers):
+    from django.db import transaction
+
+    from billing.models import Wallet
+    from billing.services import wallet_grant
+    from screening.services import screening_reclaim_abandoned, screening_submit
+
+    wallet_grant(user=member, amount=100)
+    was_eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    workers: list[subprocess.Popen] = []
+    try:
+        ids = [
+            screening_submit(user=member, model_key="logistic", answers={**answers, "age": 20 + n}).screening.id
+            for n in range(12)
+        ]
+        with transaction.atomic():
+            Wallet.objects.select_for_update().get(user=member)
+            workers.append(start_worker(SCREENING_BATCH_SIZE="5"))
+            wait_for("a batch waiting to settle", lambda: _waiting_on_a_lock(connection))
+            os.killpg(workers[0].pid, signal.SIGKILL)
+            workers[0].wait(timeout=20)
+
+        # No clock is moved on: the dead worker's database session is gone (its backend notices the lost client
+        # while it waits, within a second), so its lease is free and exactly its batch comes back now; the seven
+        # still waiting in the queue are left alone.
+        assert wait_for("the lost batch reclaimed", lambda: screening_reclaim_abandoned()["requeued"]) == 5
+        workers.append(start_worker())
+        wait_for(
+            "every screening finished",
+            lambda: not Screening.objects.filter(id__in=ids, status__in=["pending", "running"]).exists(),
+        )
+    finally:
+        celery_app.conf.task_always_eager = was_eager
+        for worker in workers:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGTERM)
+                worker.wait(timeout=30)
+
+    assert Screening.objects.filter(id__in=ids, status="done").count() == 12
+    for screening in Screening.objects.filter(id__in=ids):
+        kinds = sorted(LedgerEntry.objects.filter(screening=screening).values_list("kind", flat=True))
+        assert kinds == ["capture", "hold"]
+    member.wallet.refresh_from_db()
+    assert (member.wallet.available, member.wallet.held) == (110 - 12, 0)
+    call_command("billing_audit")
