@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('screening', '0006_keyed_request_fingerprints'),
+        ('screening', '0007_screening_interval'),
     ]
 
     operations = [
