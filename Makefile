@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast lint format worker beat bench bench-e2e migrate superuser clean serve ops-proof load screenshots schemathesis
+.PHONY: run test test-fast lint format worker beat bench bench-e2e migrate superuser clean serve ops-proof load screenshots schemathesis messages i18n-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,15 @@ lint: install
 	$(BIN)/hadolint docker/Dockerfile
 	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run --verbosity 1
+	$(MAKE) --no-print-directory i18n-check
+
+# Translations (README "Languages"): every catalogue complete, compiled, and current with the sources.
+i18n-check: install
+	$(BIN)/python manage.py i18n_check
+
+# After adding or changing a text: new msgids into locale/*/django.po, then compiled .mo (needs GNU gettext).
+messages: install
+	$(BIN)/python manage.py i18n_update
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -105,7 +105,9 @@ _STORED_DESCRIPTIONS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str
 
 def _credits_text(match: re.Match[str], what: str) -> str:
     count = int(match["count"])
-    values = {"count": count, "model": _(match.groupdict().get("model") or "")}
+    model = match.groupdict().get("model")
+    # The English model name stored in the text, in the reader's language (the names are in the catalogue).
+    values = {"count": count, "model": _(model) if model else ""}
     if what == "granted":
         return ngettext("%(count)d credit granted", "%(count)d credits granted", count) % values
     if what == "added":

@@ -99,6 +99,14 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
     are cheap: a request without a session cookie reads no session, and nothing here reads the database.
     """
 
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            return super().__call__(request)
+        finally:
+            # The next code to run in this thread (a test, a task run in-process) starts from the default language
+            # again instead of inheriting this request's.
+            translation.deactivate()
+
     def process_request(self, request: HttpRequest) -> None:
         language = None
         if not request.path_info.startswith("/api/") and settings.SESSION_COOKIE_NAME in request.COOKIES:
