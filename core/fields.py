@@ -91,3 +91,32 @@ class EncryptedFloatField(EncryptedFieldMixin, models.FloatField):
 
 class EncryptedCharField(EncryptedFieldMixin, models.CharField):
     pass
+
+
+class EncryptedIntegerField(EncryptedFieldMixin, models.IntegerField):
+    _pyi_private_set_type: int | None
+    _pyi_private_get_type: int
+
+    @functools.cached_property
+    def validators(self) -> list:
+        # IntegerField adds the column type's range; the column is text here, and the value is checked where it is
+        # computed (the owner of the data says its range).
+        return [*self.default_validators, *self._validators]
+
+    def to_text(self, value: Any) -> str:
+        return str(int(value))
+
+    def from_text(self, text: str) -> Any:
+        return int(text)
+
+
+class EncryptedBooleanField(EncryptedFieldMixin, models.BooleanField):
+    _pyi_private_set_type: bool | None
+    _pyi_private_get_type: bool
+
+    def to_text(self, value: Any) -> str:
+        return "true" if value else "false"
+
+    def from_text(self, text: str) -> Any:
+        # "1"/"0" and "t"/"f": a boolean column cast to text before its rows were encrypted (SQLite, PostgreSQL).
+        return text.strip().lower() in ("true", "1", "t")

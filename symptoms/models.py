@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django_prometheus.models import ExportModelOperationsMixin
 
+from core.fields import EncryptedBooleanField, EncryptedCharField, EncryptedIntegerField, EncryptedJSONField
 from symptoms.instruments import BAND_CHOICES, INSTRUMENT_CHOICES, INSTRUMENTS
 
 
@@ -15,10 +16,13 @@ class SymptomCheck(ExportModelOperationsMixin("symptom_check"), models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="symptom_checks")
     instrument = models.CharField(max_length=16, choices=INSTRUMENT_CHOICES)
-    answers = models.JSONField(help_text="Item key -> value (0-3); the difficulty question may be null.")
-    total = models.PositiveSmallIntegerField()
-    band = models.CharField(max_length=24, choices=BAND_CHOICES)
-    safety_flag = models.BooleanField(
+    # Health data is encrypted at rest like a screening's (core.fields, docs/privacy.md#encryption-at-rest): the
+    # answers and everything they say — total, band, the self-harm flag. What the site filters, counts or sorts by
+    # (instrument, dates, owner) stays plain.
+    answers = EncryptedJSONField(help_text="Item key -> value (0-3); the difficulty question may be null.")
+    total = EncryptedIntegerField()
+    band = EncryptedCharField(max_length=24, choices=BAND_CHOICES)
+    safety_flag = EncryptedBooleanField(
         default=False, help_text="A self-harm item answered above 0: the result opens with crisis resources."
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -49,14 +53,9 @@ class SymptomCheck(ExportModelOperationsMixin("symptom_check"), models.Model):
                 condition=~Q(idempotency_key=""),
                 name="symptom_idempotency_key_once_per_owner",
             ),
+            # The total is encrypted, so the database cannot check its range any more: instruments.score() computes
+            # it from validated items, and nothing else writes it.
             models.CheckConstraint(condition=Q(instrument__in=list(INSTRUMENTS)), name="symptom_instrument_known"),
-            *(
-                models.CheckConstraint(
-                    condition=~Q(instrument=key) | Q(total__lte=instrument.max_total),
-                    name=f"symptom_{key}_total_in_range",
-                )
-                for key, instrument in INSTRUMENTS.items()
-            ),
         ]
 
     def __str__(self) -> str:
