@@ -75,12 +75,12 @@ class RegisterApi(AuthThrottleMixin, APIView):
 
         def validate_confirm_adult(self, value: bool) -> bool:
             if not value:
-                raise serializers.ValidationError("The site is for people 18 or older; confirm with true.")
+                raise serializers.ValidationError(_("The site is for people 18 or older; confirm with true."))
             return value
 
         def validate_accept_privacy(self, value: bool) -> bool:
             if not value:
-                raise serializers.ValidationError("Agree to the privacy notice (/privacy/) with true.")
+                raise serializers.ValidationError(_("Agree to the privacy notice (/privacy/) with true."))
             return value
 
         def validate_country(self, value: str) -> str:

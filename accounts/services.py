@@ -3,11 +3,12 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
+from django.utils.translation import gettext_lazy
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import User
 
-EMAIL_TAKEN = "An account with this email address already exists."
+EMAIL_TAKEN = gettext_lazy("An account with this email address already exists.")
 
 # Sent inside the registration's transaction, so what a receiver creates (billing: the wallet and welcome
 # credits) is all or nothing with the account. Receivers connect in their AppConfig.ready().

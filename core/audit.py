@@ -4,6 +4,7 @@ Each record says who (the staff account), whom (the owner's id), what (which kin
 holds ids only, never an answer or a result, so the audit trail is not a second copy of the health data.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -11,6 +12,7 @@ from auditlog.models import LogEntry
 from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 
 @dataclass(frozen=True)
@@ -45,11 +47,25 @@ def health_data_access_list(*, owner_id: int) -> list[HealthDataAccess]:
         HealthDataAccess(
             viewed_at=e.timestamp,
             object_pk=e.object_pk,
-            what=(e.additional_data or {}).get("what", ""),
+            what=what_in_words((e.additional_data or {}).get("what", "")),
             record_date=_parse_date((e.additional_data or {}).get("record_date")),
         )
         for e in entries
     ]
+
+
+_NAMED = re.compile(r"^(?P<name>\S+) answers and score$")
+
+
+def what_in_words(what: str) -> str:
+    """What was viewed, stored in English by the admin ("answers and result", "PHQ-9 answers and score"), in the
+    reader's language; anything else as stored."""
+    if what == "answers and result":
+        return _("answers and result")
+    named = _NAMED.match(what)
+    if named:
+        return _("%(name)s answers and score") % {"name": named["name"]}
+    return what
 
 
 def _parse_date(value: str | None) -> date | None:

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import User
@@ -22,7 +23,7 @@ from screening.selectors import screening_list
 from symptoms.selectors import symptom_check_list
 
 EXPORT_FORMAT = "mental-health-checker-export/1"
-WRONG_PASSWORD = "That is not your current password. Nothing was deleted."  # noqa: S105 (a message)
+WRONG_PASSWORD = gettext_lazy("That is not your current password. Nothing was deleted.")
 
 
 def export_filename() -> str:

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -62,7 +63,7 @@ def delete(request: HttpRequest) -> HttpResponse:
                 form.add_error("password", message)
         else:
             logout(request)
-            messages.success(request, "Your account and everything in it have been deleted. Take care.")
+            messages.success(request, _("Your account and everything in it have been deleted. Take care."))
             return redirect("home")
-    messages.error(request, "Your account was not deleted. Please check the form below.")
+    messages.error(request, _("Your account was not deleted. Please check the form below."))
     return _settings_page(request, form, status=400)

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from core.selectors import help_resources_for_request
@@ -50,12 +51,12 @@ def new(request: HttpRequest, instrument_key: str) -> HttpResponse:
             )
         except IdempotencyConflict:
             form.renew_submission_key()
-            form.add_error(None, "You already sent this form with other answers. Check them and send it again.")
+            form.add_error(None, _("You already sent this form with other answers. Check them and send it again."))
         except SymptomAnswersRejected as error:
             form.add_answer_errors(error.extra.get("fields", {}))
         else:
             if not submission.created:
-                messages.info(request, "You had already sent these answers, so here is that result.")
+                messages.info(request, _("You had already sent these answers, so here is that result."))
             return redirect("symptoms:detail", check_id=submission.check.id)
     return render(request, "symptoms/new.html", {"form": form, "instrument": instrument})
 
