@@ -32,7 +32,6 @@ from rest_framework.authentication import SessionAuthentication
 from core.errors import RETRY_AFTER_SECONDS
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-JSON = ["application/json"]
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -75,7 +74,8 @@ class AutoSchema(openapi.AutoSchema):
         for code, response, headers in self._error_responses(operation):
             if code in responses:
                 continue
-            responses[code] = self._get_response_for_code(response, code, JSON, "response")
+            # Errors are rendered by the renderer the request negotiated: JSON, or a JSON type of the view's own.
+            responses[code] = self._get_response_for_code(response, code, self.map_renderers("media_type"), "response")
             if headers:
                 responses[code]["headers"] = headers
         operation["responses"] = dict(sorted(responses.items()))

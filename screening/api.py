@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import IDEMPOTENCY_HEADER, StrictCharField, idempotency_key_from, submitted_headers
+from core.api import IDEMPOTENCY_HEADER, StrictBooleanField, StrictCharField, idempotency_key_from, submitted_headers
 from core.http import preferred_wait
 from core.openapi import ErrorSerializer, ValidationErrorSerializer
 from predictor.serializers import AnswersSerializer, validate_json_answers
@@ -44,7 +44,7 @@ class StoredAnswersField(serializers.JSONField):
 class ScreeningSubmitInputSerializer(serializers.Serializer):
     model = ModelKeyField(help_text="One of the keys listed by GET /api/v1/models/.")
     answers = AnswersField(help_text="Question key -> answer, as described by GET /api/v1/questionnaire/.")
-    confirm_body_size = serializers.BooleanField(
+    confirm_body_size = StrictBooleanField(
         default=False,
         help_text="Send true to keep a height and weight the site asked about (a body-mass index outside 12-80, "
         "or a weight that looks like pounds sent as kilograms).",

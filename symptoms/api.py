@@ -18,6 +18,7 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -335,7 +336,17 @@ class SymptomCheckDetailApi(APIView):
         return Response(SymptomCheckSerializer(check, context={"request": request}).data)
 
 
+class FhirJSONRenderer(JSONRenderer):
+    """Lets a FHIR client ask for `Accept: application/fhir+json` (DRF would answer 406): the resource is served as
+    that type whichever JSON type was asked for; an error is JSON in the API's one shape."""
+
+    media_type = "application/fhir+json"
+    format = "fhir"
+
+
 class SymptomCheckFhirApi(APIView):
+    renderer_classes = [JSONRenderer, FhirJSONRenderer]
+
     @extend_schema(
         summary="One symptom check as an HL7 FHIR R4 QuestionnaireResponse (LOINC-coded)",
         responses={

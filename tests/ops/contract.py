@@ -60,7 +60,7 @@ def run_schemathesis(stack: Stack, token: str, *, report_dir: Path, max_examples
         "--report", "ndjson",
         "--report-dir", str(report_dir),
     ]  # fmt: skip
-    env = {**os.environ, "MHC_CONTRACT_ACCESS_TOKEN": token}
+    env = {**os.environ, "MHC_CONTRACT_ACCESS_TOKEN": token, "PYTHONPATH": str(ROOT)}
     return subprocess.run(command, cwd=ROOT, env=env, timeout=900).returncode  # noqa: S603
 
 

@@ -1,8 +1,13 @@
+import json
+
 import pytest
+from django.urls import reverse
 from pydantic import ValidationError
 
 from symptoms.fhir import questionnaire_response, questionnaire_response_bundle, validated
+from symptoms.instruments import PHQ9
 from symptoms.services import symptom_check_submit
+from tests.symptoms.conftest import answers_totalling
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +59,17 @@ def test_the_library_refuses_a_broken_resource(checks):
         validated(resource)
     with pytest.raises(ValidationError):
         validated({**questionnaire_response(checks[0]), "authored": "last Tuesday"})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "accept", ["application/fhir+json", "application/fhir+json; fhirVersion=4.0", "application/json"]
+)
+def test_a_fhir_client_may_ask_for_the_fhir_media_type(member, member_api, accept):
+    check = symptom_check_submit(user=member, instrument_key="phq9", answers=answers_totalling(PHQ9, 5)).check
+
+    response = member_api.get(reverse("api-symptom-check-fhir", args=[check.id]), HTTP_ACCEPT=accept)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/fhir+json; fhirVersion=4.0"
+    assert json.loads(response.content)["resourceType"] == "QuestionnaireResponse"
