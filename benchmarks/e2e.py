@@ -264,6 +264,7 @@ class Run:
     result_ms: list[float]
     cpu_ms: dict[str, float]
     errors: list[str]
+    gets: list[int] = field(default_factory=list)  # GETs each screening took until done
 
 
 def tokens_for(stack: Stack, clients: int, tag: str) -> list[str]:
@@ -286,7 +287,8 @@ def tokens_for(stack: Stack, clients: int, tag: str) -> list[str]:
 def run_once(stack: Stack, *, model: str, clients: int, seconds: float, warmup: float, wait: int, poll_ms: float):
     tokens = tokens_for(stack, clients, f"{model}-{clients}-{time.monotonic_ns()}")
     lock = threading.Lock()
-    samples: list[tuple[float, float, float]] = []  # (done at, submit seconds, submit-to-result seconds)
+    # (done at, submit seconds, submit-to-result seconds, GETs it took)
+    samples: list[tuple[float, float, float, int]] = []
     errors: list[str] = []
     started = time.monotonic()
     window_start, stop_at = started + warmup, started + warmup + seconds
@@ -305,7 +307,9 @@ def run_once(stack: Stack, *, model: str, clients: int, seconds: float, warmup: 
                 if status != 202:
                     raise RuntimeError(f"submit answered {status}")
                 path = f"/api/v1/screenings/{body['id']}/"
+                gets = 0
                 while True:
+                    gets += 1
                     status, body, response = stack.request("GET", path, headers=poll_headers)
                     if status != 200:
                         raise RuntimeError(f"detail answered {status}")
@@ -322,7 +326,7 @@ def run_once(stack: Stack, *, model: str, clients: int, seconds: float, warmup: 
                 time.sleep(0.05)
                 continue
             with lock:
-                samples.append((done, submitted - sent, done - sent))
+                samples.append((done, submitted - sent, done - sent, gets))
 
     def sample_cpu() -> None:
         time.sleep(max(0.0, window_start - time.monotonic()))
@@ -336,7 +340,8 @@ def run_once(stack: Stack, *, model: str, clients: int, seconds: float, warmup: 
         thread.start()
     for thread in threads:
         thread.join()
-    measured = [(s, r) for done, s, r in samples if window_start <= done < stop_at]
+    in_window = [sample for sample in samples if window_start <= sample[0] < stop_at]
+    measured = [(s, r) for _, s, r, _ in in_window]
     count = len(measured)
     cpu_ms = {name: 1000 * (cpu_at["end"][name] - cpu_at["start"][name]) / max(count, 1) for name in cpu_at["start"]}
     return Run(
@@ -347,6 +352,7 @@ def run_once(stack: Stack, *, model: str, clients: int, seconds: float, warmup: 
         result_ms=[1000 * r for _, r in measured],
         cpu_ms=cpu_ms,
         errors=errors,
+        gets=[gets for *_, gets in in_window],
     )
 
 
@@ -354,10 +360,11 @@ def trio(values: list[float]) -> str:
     return " / ".join(f"{percentile(values, q):,.0f}" for q in (50, 95, 99))
 
 
-def row(label: str, rate: float, submit: str, result: str, cpu: dict[str, float]) -> str:
+def row(label: str, rate: float, submit: str, result: str, cpu: dict[str, float], gets: float) -> str:
     web_worker = cpu["web"] + cpu["worker"]
     parts = f"web {cpu['web']:.1f} · worker {cpu['worker']:.1f} · PostgreSQL {cpu['postgres']:.1f} · "
-    parts += f"Redis {cpu['redis']:.1f} (web+worker {web_worker:.1f})"
+    # GETs per screening: 1 when every wait was honoured; more when a server answered at once and was polled.
+    parts += f"Redis {cpu['redis']:.1f} (web+worker {web_worker:.1f}; {gets:.2f} GETs each)"
     return f"| {label} | {rate:.1f} | {submit} | {result} | {parts} |"
 
 
@@ -403,7 +410,8 @@ def main() -> None:
                 label = f"{clients} client{'s' if clients != 1 else ''}, {model}"
                 if run.errors:
                     label += f" ({len(run.errors)} errors: {sorted(set(run.errors))[:2]})"
-                print(row(label, run.rate, trio(run.submit_ms), trio(run.result_ms), run.cpu_ms), flush=True)
+                gets = statistics.fmean(run.gets) if run.gets else float("nan")
+                print(row(label, run.rate, trio(run.submit_ms), trio(run.result_ms), run.cpu_ms, gets), flush=True)
         print()
         print(f"Medians of {args.runs} runs")
         print(header)
@@ -417,7 +425,8 @@ def main() -> None:
                 f"{statistics.median(percentile(r.result_ms, q) for r in runs):,.0f}" for q in (50, 95, 99)
             )
             label = f"{clients} client{'s' if clients != 1 else ''}, {model}"
-            print(row(label, statistics.median(r.rate for r in runs), submit, result, median))
+            gets = statistics.median(statistics.fmean(r.gets) if r.gets else float("nan") for r in runs)
+            print(row(label, statistics.median(r.rate for r in runs), submit, result, median, gets))
     finally:
         stack.stop()
         if args.keep:
