@@ -18,7 +18,7 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
 # gthread: a request waiting for a result (Prefer: wait, screening.waiting) holds a thread, not a core.
 # config.settings lets at most threads - 2 of them wait, so each process keeps threads for other requests.
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+threads = int(os.environ.get("GUNICORN_THREADS", "12"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5

@@ -326,7 +326,7 @@ SCREENING_BATCH_SIZE = env.int("SCREENING_BATCH_SIZE", default=32)
 # requests wait at once in one web process: two of its gunicorn threads always stay free for other requests.
 SCREENING_WAIT_MAX_SECONDS = env.int("SCREENING_WAIT_MAX_SECONDS", default=20)
 SCREENING_WAIT_MAX_WAITERS = env.int(
-    "SCREENING_WAIT_MAX_WAITERS", default=max(1, env.int("GUNICORN_THREADS", default=8) - 2)
+    "SCREENING_WAIT_MAX_WAITERS", default=max(1, env.int("GUNICORN_THREADS", default=12) - 2)
 )
 NHANES_DIR = env.path("NHANES_DIR", default=str(BASE_DIR.parent / "shared" / "data" / "nhanes"))
 
