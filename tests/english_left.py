@@ -102,7 +102,7 @@ class _VisibleText(HTMLParser):
         other_language = bool(values.get("lang")) and (values.get("lang") or "").split("-")[0] != self.language
         skip = tag in ("script", "style") or values.get("translate") == "no" or (tag != "html" and other_language)
         if tag in _VOID:
-            if not skip and not (tag == "input" and values.get("type") == "hidden"):
+            if not skip and not self.skipping and not (tag == "input" and values.get("type") == "hidden"):
                 self.parts.extend(values[name] or "" for name in _READ_ATTRIBUTES if values.get(name))
             return
         if self.skipping or skip:

@@ -9,6 +9,7 @@ from billing.services import credits_phrase
 from predictor.services import QUESTIONS
 from screening.models import Screening
 from screening.services import screening_score
+from tests.english_left import english_left
 
 pytestmark = pytest.mark.django_db
 LIST = reverse("api-screening-list")
@@ -113,7 +114,6 @@ def test_a_result_page_words_its_factors_and_what_ifs_in_the_person_language(cli
 def test_the_main_pages_keep_no_english_of_the_catalogue(client, answers, language):
     """Sign-up, the questionnaire with a mistake, a result and the history, as a person who chose the language."""
     from accounts.models import User
-    from tests.english_left import english_left
 
     headers = {"accept-language": language}
     pages = {"sign up": client.get(reverse("accounts:signup"), headers=headers)}
@@ -145,3 +145,40 @@ def test_the_main_pages_keep_no_english_of_the_catalogue(client, answers, langua
     left = {name: english_left(page.content.decode(), language=language) for name, page in pages.items()}
 
     assert left == {name: [] for name in pages}
+
+
+@pytest.mark.parametrize("language", ["es", "ru"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "home",
+        "privacy",
+        "predictor:model-card",
+        "billing:credits",
+        "privacy:settings",
+        "symptoms:index",
+        "screening:summary",
+        "accounts:password_reset",
+    ],
+)
+def test_the_other_pages_keep_no_english_of_the_catalogue(client, member, language, name):
+    member.language = language
+    member.save(update_fields=["language"])
+    client.force_login(member)
+
+    page = client.get(reverse(name))
+
+    assert page.status_code == 200
+    assert english_left(page.content.decode(), language=language) == []
+
+
+@pytest.mark.parametrize("language", ["es", "ru"])
+def test_the_not_found_page_and_a_symptom_form_keep_no_english_of_the_catalogue(client, member, language):
+    headers = {"accept-language": language}
+    not_found = client.get("/no-such-page/", headers=headers)
+    client.force_login(member)
+    form = client.get(reverse("symptoms:new", args=["phq9"]), headers=headers)
+
+    assert not_found.status_code == 404
+    assert english_left(not_found.content.decode(), language=language) == []
+    assert english_left(form.content.decode(), language=language) == []
