@@ -17,8 +17,8 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -336,16 +336,18 @@ class SymptomCheckDetailApi(APIView):
         return Response(SymptomCheckSerializer(check, context={"request": request}).data)
 
 
-class FhirJSONRenderer(JSONRenderer):
-    """Lets a FHIR client ask for `Accept: application/fhir+json` (DRF would answer 406): the resource is served as
-    that type whichever JSON type was asked for; an error is JSON in the API's one shape."""
+class FhirContentNegotiation(DefaultContentNegotiation):
+    """Lets a FHIR client ask for `Accept: application/fhir+json` (DRF would answer 406): it is read as JSON, and the
+    resource is served as application/fhir+json whichever JSON type was asked for; an error is JSON in the API's one
+    shape."""
 
-    media_type = "application/fhir+json"
-    format = "fhir"
+    def get_accept_list(self, request: Request) -> list[str]:
+        accepts = super().get_accept_list(request)
+        return ["application/json" if a.split(";")[0].strip() == CONTENT_TYPE.split(";")[0] else a for a in accepts]
 
 
 class SymptomCheckFhirApi(APIView):
-    renderer_classes = [JSONRenderer, FhirJSONRenderer]
+    content_negotiation_class = FhirContentNegotiation
 
     @extend_schema(
         summary="One symptom check as an HL7 FHIR R4 QuestionnaireResponse (LOINC-coded)",
