@@ -22,6 +22,7 @@ Prints the median and 90th percentile of CPU ms, and the statements each step ra
 from __future__ import annotations
 
 import argparse
+import atexit
 import base64
 import concurrent.futures
 import cProfile
@@ -30,6 +31,7 @@ import json
 import os
 import pstats
 import secrets
+import shutil
 import statistics
 import sys
 import tempfile
@@ -67,9 +69,10 @@ def production_environment() -> None:
             "WELCOME_CREDITS": "1000000",
             "THROTTLE_AUTH_RATE": "1000000/min",
             # As under gunicorn: every metric sample is written to a file shared by the processes.
-            "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="mhc-request-cpu-"),
+            "PROMETHEUS_MULTIPROC_DIR": (metrics_dir := tempfile.mkdtemp(prefix="mhc-request-cpu-")),
         }
     )
+    atexit.register(shutil.rmtree, metrics_dir, ignore_errors=True)
 
 
 def environ(method: str, path: str, *, body: bytes = b"", headers: dict[str, str] | None = None) -> dict:
