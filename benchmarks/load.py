@@ -48,6 +48,9 @@ RANGES = {
     "height_cm": (150, 195),
     "weight_kg": (48, 120),
 }
+# Weight is drawn as a body-mass index in this range at the drawn height: independent draws give bodies the site
+# asks about (150 cm and 117 kg, "did you mean pounds?"), which a person would confirm or correct.
+BMI_RANGE = (18.0, 40.0)
 
 
 @dataclass
@@ -124,6 +127,8 @@ def answers_from(questionnaire: dict, rng: random.Random) -> dict:
         elif kind == "multichoice":
             values = [c["value"] for c in question["choices"] if c["value"] != "none"]
             answers[key] = sorted(rng.sample(values, k=rng.choice((0, 0, 1, 2))))
+        if key == "weight_kg" and key in answers and "height_cm" in answers:
+            answers[key] = round(rng.uniform(*BMI_RANGE) * (answers["height_cm"] / 100) ** 2, 1)
     return answers
 
 
