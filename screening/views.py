@@ -205,6 +205,8 @@ def _result_context(screening: Screening, request: HttpRequest) -> dict[str, Any
         "symptoms": symptom_invitation(user=screening.owner) if screening.status == Screening.Status.DONE else None,
         "pictures": result_pictures(probability=probability, base_rate=base_rate),
         "range": estimate_range(low=screening.interval_low, high=screening.interval_high),
+        # Part of the range is how much the skipped questions could move the estimate: say so, answering narrows it.
+        "range_widened_by_skipped": any(value is None for value in answers.values()),
         "what_ifs": what_if_rows(what_ifs=screening.what_ifs, probability=probability, answers=answers),
         "error_message": gettext_stored(screening.error_message),
         "refund_description": entry_description(refund.description) if refund else "",

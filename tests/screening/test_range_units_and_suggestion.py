@@ -187,3 +187,16 @@ def test_a_new_questionnaire_pre_selects_the_cheapest_model(member_client, diffe
     page = member_client.get(reverse("screening:new"))
 
     assert page.context["form"].initial["model"] == "logistic"
+
+
+@pytest.mark.parametrize(("skipped", "said"), [(True, True), (False, False)])
+def test_the_range_says_when_skipped_questions_widen_it(member_client, member, answers, skipped, said):
+    stored = {**answers, "education": None} if skipped else answers
+    screening = ScreeningFactory(
+        owner=member, status="done", probability=0.3, risk_band="moderate", base_rate=0.131, model_version="v",
+        finished_at=timezone.now(), interval_low=0.1, interval_high=0.6, answers=stored,
+    )  # fmt: skip
+
+    html = " ".join(member_client.get(reverse("screening:detail", args=[screening.id])).content.decode().split())
+
+    assert ("questions you left unanswered: answering them would make it narrower" in html) is said
