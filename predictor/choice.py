@@ -7,7 +7,8 @@ survey-bootstrap 95 % interval. A dearer model is *measurably better for this pe
 their groups, that interval lies above 0 against the cheapest affordable model, and in none of their groups it
 lies below 0. Nothing else is inferred: without answers (a new questionnaire) the cheapest model is suggested.
 
-Pure NumPy on the model columns (`features.answers_to_columns`), so serving and training share the rules.
+NumPy on the model columns (`features.answers_to_columns`), so serving and training share the rules; the group
+descriptions a person reads are translated lazily.
 """
 
 from __future__ import annotations
