@@ -65,6 +65,9 @@ class Translation:
     source: str  # the attribution line as the translated form prints it
     difficulty: str = ""
     difficulty_options: tuple[str, ...] = ()
+    # The language of `source` when it is not the version's own (BCP 47), e.g. an English line kept on a Russian
+    # form: a screen reader then reads it with English rules.
+    source_language: str = ""
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class Instrument:
     # `localized()` sets both; the definitions below are the English originals.
     language: str = "en-US"
     requested_language: str = "en"
+    source_language: str = "en-US"  # the language of `source`, usually `language`
 
     @property
     def is_fallback(self) -> bool:
@@ -163,6 +167,7 @@ def _localized(key: str, language: str) -> Instrument:
         ),
         language=translation.tag,
         requested_language=language,
+        source_language=translation.source_language or translation.tag,
     )
 
 
@@ -255,6 +260,7 @@ PHQ9_RUSSIAN = Translation(
     ),
     options=RUSSIAN_FREQUENCY,
     source=RUSSIAN_SOURCE,
+    source_language="en-US",
     difficulty=(
         "Если Вы положительно ответили на какие-нибудь пункты, то оцените, насколько трудно Вам было работать, "
         "заниматься домашними делами или общаться с людьми из-за этих проблем?"

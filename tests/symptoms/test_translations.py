@@ -155,3 +155,19 @@ def test_the_clinician_summary_lists_each_item_in_the_version_it_was_shown_in(cl
     for item in GAD7.items:  # no checked Russian GAD-7: the English original, with the note
         assert escape(item.text) in html
     assert html.count('role="note"') == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "wording_tag", "source_tag"), [("es", "es-US", "es-US"), ("ru", "ru-RU", "en-US")]
+)
+def test_the_attribution_line_carries_its_own_language(client, member, language, wording_tag, source_tag):
+    # The Russian form keeps the English attribution line (its own footer was found in one copy only): a screen
+    # reader must read that line as English, not with Russian rules.
+    client.force_login(member)
+    localized = PHQ9.localized(language)
+
+    html = get_in(client, reverse("symptoms:new", args=[PHQ9.key]), language).content.decode()
+
+    assert localized.language == wording_tag
+    assert localized.source_language == source_tag
+    assert f'lang="{source_tag}" translate="no">{escape(localized.source)}</p>' in html
