@@ -16,6 +16,7 @@ from django.utils import formats
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, pagination, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -82,6 +83,17 @@ def _detail_message(data: Any) -> str:
 
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def idempotency_parameter(*, max_length: int, description: str) -> OpenApiParameter:
+    """The optional Idempotency-Key header of a submission, as the OpenAPI schema describes it."""
+    return OpenApiParameter(
+        IDEMPOTENCY_HEADER,
+        location=OpenApiParameter.HEADER,
+        required=False,
+        type={"type": "string", "maxLength": max_length},
+        description=description,
+    )
 
 
 def idempotency_key_from(request: Request, *, max_length: int) -> str:

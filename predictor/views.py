@@ -70,8 +70,8 @@ def _range_rows(manifest: dict[str, Any]) -> list[dict[str, Any]]:
         {
             "name": catalogue.name_of(key),
             "groups": len(coverage[key]["groups"]),
-            "inside": round(sum(row["covered"] for row in coverage[key]["groups"])),
-            "allowing": round(sum(row["covered_allowing_for_chance"] for row in coverage[key]["groups"])),
+            "inside": sum(row["covered"] for row in coverage[key]["groups"]),
+            "allowing": sum(row["covered_allowing_for_chance"] for row in coverage[key]["groups"]),
             "width_points": 100 * coverage[key]["mean_width"],
         }
         for key in catalogue.model_keys()

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import IDEMPOTENCY_HEADER, StrictBooleanField, StrictCharField, idempotency_key_from, submitted_headers
+from core.api import StrictBooleanField, StrictCharField, idempotency_key_from, idempotency_parameter, submitted_headers
 from core.http import preferred_wait
 from core.openapi import ErrorSerializer, ValidationErrorSerializer
 from predictor.serializers import AnswersSerializer, validate_json_answers
@@ -122,11 +122,8 @@ class ScreeningListCreateApi(ListAPIView):
     @extend_schema(
         request=ScreeningSubmitInputSerializer,
         parameters=[
-            OpenApiParameter(
-                IDEMPOTENCY_HEADER,
-                location=OpenApiParameter.HEADER,
-                required=False,
-                type={"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH},
+            idempotency_parameter(
+                max_length=IDEMPOTENCY_KEY_MAX_LENGTH,
                 description="Repeat a request safely: the same key and body return the same screening.",
             )
         ],

@@ -24,6 +24,7 @@ from predictor.services import (
     Question,
     Suggestion,
     body_size_warning,
+    format_number,
     suggest_model,
     unit_label,
 )
@@ -336,11 +337,11 @@ def answers_for_display(
             if question.section != title:
                 continue
             text = _answer_text(question, answers.get(question.key))
-            unit = question.unit_choice((units or {}).get(question.key, "")) if question.unit_choices else None
+            unit = question.unit_choice((units or {}).get(question.key, ""))
             value = answers.get(question.key)
             if unit is not None and unit.key != question.unit and isinstance(value, int | float):
                 parts = unit.from_canonical(value)
-                in_unit = " ".join(f"{parts[part]:g} {label}" for part, label, _ in unit.parts)
+                in_unit = " ".join(f"{format_number(parts[part])} {unit_label(label)}" for part, label, _ in unit.parts)
                 text = f"{in_unit} ({text})"
             rows.append((question.label, text))
         shown.append((title, rows))

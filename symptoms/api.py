@@ -23,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import IDEMPOTENCY_HEADER, StrictCharField, idempotency_key_from, submitted_headers
+from core.api import StrictCharField, idempotency_key_from, idempotency_parameter, submitted_headers
 from core.openapi import ErrorSerializer, ValidationErrorSerializer
 from symptoms.exceptions import SymptomAnswersInvalid, SymptomAnswersRejected
 from symptoms.fhir import CONTENT_TYPE, questionnaire_response
@@ -285,11 +285,8 @@ class SymptomCheckListCreateApi(ListAPIView):
     @extend_schema(
         request=SUBMIT_REQUEST,
         parameters=[
-            OpenApiParameter(
-                IDEMPOTENCY_HEADER,
-                location=OpenApiParameter.HEADER,
-                required=False,
-                type={"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH},
+            idempotency_parameter(
+                max_length=IDEMPOTENCY_KEY_MAX_LENGTH,
                 description="Repeat a request safely: the same key and body return the same check.",
             )
         ],
