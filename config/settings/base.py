@@ -99,13 +99,13 @@ TEMPLATES = [
 # --- Data stores -----------------------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-# Off: a health check is a `SELECT 1` round trip before every request's first query (a fifth of a submission's
-# time). A connection that broke while idle fails that one request with a 500, and Django then drops it; a
-# database restart costs each process's idle connections one failed request each (docs/operations.md).
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHECKS", default=False)
-# django-prometheus wraps the database backend to count and time every query (django_db_* metrics).
+# Before each request's first query on a kept connection, a check that costs no round trip (core.db.postgresql):
+# a connection the database ended while idle (a restart, a failover) is replaced, not failed on.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHECKS", default=True)
+# django-prometheus wraps the database backend to count and time every query (django_db_* metrics); the
+# PostgreSQL one adds the health check above.
 _INSTRUMENTED_DB_ENGINES = {
-    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.postgresql": "core.db.postgresql",
     "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
 }
 DATABASES["default"]["ENGINE"] = _INSTRUMENTED_DB_ENGINES.get(

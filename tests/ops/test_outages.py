@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -196,6 +197,12 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def many_at_once(base: str, path: str, token: str, count: int = 32) -> list[int]:
+    """`count` requests at once, enough to reach every thread of every web process."""
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        return list(pool.map(lambda _: call(base, "GET", path, token=token)[0], range(count)))
+
+
 def test_a_postgresql_outage_answers_503_with_retry_after_and_recovers(workdir):
     postgres = PrivatePostgres(workdir / "pg").init()
     postgres.start()
@@ -212,6 +219,8 @@ def test_a_postgresql_outage_answers_503_with_retry_after_and_recovers(workdir):
             email, password, access = register_and_login(base)
             browser = Browser(base)
             browser.log_in(email, password)
+            # Every web thread holds a kept connection when the database goes away (a restart ends them all).
+            assert set(many_at_once(base, "/api/v1/screenings/", access)) == {200}
             postgres.stop()
             for path in pages:
                 status, retry_after, html = browser.get(path)
@@ -234,6 +243,8 @@ def test_a_postgresql_outage_answers_503_with_retry_after_and_recovers(workdir):
             postgres.start()
             recovered = {path: browser.get(path)[0] for path in pages}
             recovered.update({path: call(base, "GET", path, token=access)[0] for path in api})
+            # No thread fails on the connection it kept from before the outage (core.db.postgresql).
+            after_many = many_at_once(base, "/api/v1/screenings/", access)
     finally:
         if postgres.is_running():
             postgres.stop()
@@ -245,3 +256,4 @@ def test_a_postgresql_outage_answers_503_with_retry_after_and_recovers(workdir):
         assert retry_after, path
         assert int(retry_after) > 0, path
     assert set(recovered.values()) == {200}
+    assert set(after_many) == {200}, after_many
