@@ -101,6 +101,67 @@ class ScreeningSerializer(serializers.ModelSerializer):
         return detail_url(self.context["request"], screening)
 
 
+# Stateless fields, shared: the output of a DateTimeField depends on the settings and the current time zone only.
+_DATETIME = serializers.DateTimeField()
+
+
+def _or_none(convert, value):
+    # A Serializer gives None for None without asking the field, as here.
+    return None if value is None else convert(value)
+
+
+def _dicts(items: list | None) -> list | None:
+    # ListField(child=DictField()): keys as text, values as they are.
+    if items is None:
+        return None
+    return [None if item is None else {str(key): value for key, value in item.items()} for item in items]
+
+
+def screening_representation(screening: Screening, *, request: Request) -> dict:
+    """What ScreeningSerializer gives for this screening, key for key and type for type, without building the
+    serializer's fields for each one (DRF makes a ModelSerializer's fields again per instance, most of a poll's CPU).
+    ScreeningSerializer stays the schema's description; tests/screening/test_api_representation.py holds the two
+    together."""
+    result = None
+    if screening.status == Screening.Status.DONE:
+        result = {
+            "probability": _or_none(float, screening.probability),
+            "risk_band": _or_none(str, screening.risk_band),
+            "factors": _dicts(screening.factors),
+            "what_ifs": _dicts(screening.what_ifs),
+            "model_version": _or_none(str, screening.model_version),
+            "base_rate": _or_none(float, screening.base_rate),
+            "interval_low": _or_none(float, screening.interval_low),
+            "interval_high": _or_none(float, screening.interval_high),
+        }
+    return {
+        "id": _or_none(str, screening.id),
+        "status": _or_none(str, screening.status),
+        "model": _or_none(str, screening.model_key),
+        "model_name": _or_none(str, screening.get_model_key_display()),
+        "cost": _or_none(int, screening.cost),
+        "created_at": _or_none(_DATETIME.to_representation, screening.created_at),
+        "started_at": _or_none(_DATETIME.to_representation, screening.started_at),
+        "finished_at": _or_none(_DATETIME.to_representation, screening.finished_at),
+        "answers": screening.answers,
+        "result": result,
+        "error": _or_none(str, screening.error_message),
+        "url": detail_url(request, screening),
+    }
+
+
+def screening_submitted_representation(screening: Screening, *, request: Request) -> dict:
+    """What ScreeningSubmittedSerializer gives, as screening_representation is to ScreeningSerializer."""
+    return {
+        "id": _or_none(str, screening.id),
+        "status": _or_none(str, screening.status),
+        "model": _or_none(str, screening.model_key),
+        "cost": _or_none(int, screening.cost),
+        "created_at": _or_none(_DATETIME.to_representation, screening.created_at),
+        "url": detail_url(request, screening),
+    }
+
+
 class ScreeningSubmittedSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     status = serializers.CharField()
@@ -148,7 +209,7 @@ class ScreeningListCreateApi(ListAPIView):
             idempotency_key=idempotency_key,
             confirm_body_size=data.validated_data["confirm_body_size"],
         )
-        body = ScreeningSubmittedSerializer(submission.screening, context={"request": request}).data
+        body = screening_submitted_representation(submission.screening, request=request)
         headers = submitted_headers(location=body["url"], created=submission.created)
         return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
 
@@ -171,7 +232,7 @@ class ScreeningDetailApi(APIView):
     def get(self, request: Request, screening_id) -> Response:
         wait = preferred_wait(request, maximum=settings.SCREENING_WAIT_MAX_SECONDS)
         screening, waited = screening_get_awaited(user=request.user, screening_id=screening_id, wait=wait)
-        response = Response(ScreeningSerializer(screening, context={"request": request}).data)
+        response = Response(screening_representation(screening, request=request))
         if waited:
             response["Preference-Applied"] = f"wait={wait:g}"
         patch_vary_headers(response, ["Prefer"])
