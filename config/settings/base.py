@@ -117,8 +117,9 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Django's own Redis backend, wrapped by django-prometheus to count gets, hits and misses.
-            "BACKEND": "django_prometheus.cache.backends.redis.NativeRedisCache",
+            # Django's own Redis backend, wrapped by django-prometheus to count gets, hits and misses, keeping one
+            # client per connection pool (core.redis_clients).
+            "BACKEND": "core.redis_clients.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="mhc"),
             "TIMEOUT": 300,
@@ -139,6 +140,9 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELE
 CELERY_TASK_EAGER_PROPAGATES = False
 if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"
+elif CELERY_BROKER_URL.startswith("redis://"):
+    # kombu's Redis transport, keeping one client per connection pool (core.redis_clients).
+    CELERY_BROKER_TRANSPORT = "core.redis_clients:BrokerTransport"
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 # The screening row is the result: no task stores a result row of its own (two statements per task) unless it
