@@ -129,8 +129,9 @@ class Stack:
             # No mail leaves the bench; production refuses the console backend.
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "GUNICORN_BIND": f"127.0.0.1:{self.ports['web']}",
-            "LOG_LEVEL": "WARNING",
-            "GUNICORN_LOG_LEVEL": "warning",
+            # Logging as deployed (docker/.env.example): a JSON line per request and per screening step, at INFO.
+            "LOG_LEVEL": "INFO",
+            "LOG_FORMAT": "json",
             # The clients register and take tokens from one address, and spend credits quickly.
             "THROTTLE_AUTH_RATE": "1000000/min",
             "WELCOME_CREDITS": "1000000",
@@ -188,7 +189,7 @@ class Stack:
         )
         self.spawn(
             "worker",
-            [PY, "-m", "celery", "-A", "config", "worker", "--loglevel=WARNING", "--concurrency=2", "--pool=prefork",
+            [PY, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=2", "--pool=prefork",
              "--without-gossip", f"--hostname=bench-{os.getpid()}@%h"],
             PROMETHEUS_MULTIPROC_DIR=str(multiproc["worker"]),
         )  # fmt: skip
