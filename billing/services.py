@@ -42,6 +42,9 @@ class Charge(NamedTuple):
     screening_id: uuid.UUID
     user_id: int
     model_name: str
+    # The credits its caller set aside for it (the screening's cost). The one-statement capture takes the hold only
+    # when it is this amount; the other paths read the amount from the hold.
+    amount: int = 0
 
 
 def wallet_create(*, user: User) -> Wallet:
@@ -94,6 +97,11 @@ def _record(
 def credits_phrase(amount: int) -> str:
     """ "1 credit", "7 credits", in the active language."""
     return ngettext("%(count)d credit", "%(count)d credits", amount) % {"count": amount}
+
+
+def capture_description(*, model_name: str, amount: int) -> str:
+    """The ledger line of a capture, stored in English (see _stored_credits)."""
+    return f"Check with the {model_name} model: {_stored_credits(amount)} spent"
 
 
 def _stored_credits(amount: int) -> str:
@@ -300,7 +308,7 @@ def _settle(*, user: User, screening_id: uuid.UUID, model_name: str, kind: str) 
             kind=kind,
             amount=-amount,
             screening_id=screening_id,
-            description=f"Check with the {name} model: {_stored_credits(amount)} spent",
+            description=capture_description(model_name=name, amount=amount),
         )
     wallet.available += amount
     return _record(
@@ -427,7 +435,7 @@ def wallet_capture_many(*, charges: Sequence[Charge]) -> list[LedgerEntry]:
             available_after=wallet.available,
             held_after=wallet.held,
             screening_id=charge.screening_id,
-            description=f"Check with the {charge.model_name} model: {_stored_credits(amount)} spent",
+            description=capture_description(model_name=charge.model_name, amount=amount),
         )
         new.append(entry)
         settled.append(entry)
@@ -441,3 +449,106 @@ def wallet_capture_many(*, charges: Sequence[Charge]) -> list[LedgerEntry]:
         spent = sum(-entry.amount for entry in new)
         transaction.on_commit(lambda: CREDITS.labels(kind=Kind.CAPTURE).inc(spent))
     return settled
+
+
+# --- The capture as part of a caller's statement (PostgreSQL) ----------------------------------------------------
+# screening.services stores a batch's results and captures their holds in one statement, whose billing part is
+# written here. The caller's statement is
+#
+#     WITH {CAPTURABLE_SQL}, <its own CTEs>, settled AS (<its UPDATE ... RETURNING screening_id>), {CAPTURE_SQL}
+#     SELECT ... FROM captured ...
+#
+# with capture_params(charges) among its parameters. `capturable` holds the charges that may be captured: their
+# hold is there, of the amount the caller expects, in the wallet of the person it names, and nothing was captured
+# or released for them yet. The caller marks a screening finished only when it is capturable (a screening whose
+# credits were returned is not also charged) and names in `settled` the ones it did; CAPTURE_SQL then takes their
+# credits out of `held` and appends the capture entries, returning `captured(screening_id, amount)`.
+#
+# Locks: every screening row the caller's UPDATE takes is taken before the first wallet's. `locked` reads the
+# wallets to lock from an array built of the whole of `settled` (an InitPlan, run to its end before the wallet
+# scan starts), and locks them in primary-key order (its FOR UPDATE applies after the ORDER BY), as
+# wallet_capture_many does: the only waits for a wallet are there, in that order, so this never waits in a circle
+# with a submission, a sweep or another batch. The wallet UPDATE and the ledger INSERT reach only rows `locked`
+# has already locked.
+_LEDGER = LedgerEntry._meta.db_table
+_WALLET = Wallet._meta.db_table
+CAPTURABLE_SQL = f"""
+    charge AS (
+        SELECT * FROM unnest(
+            %(charge_screening_ids)s::uuid[], %(charge_user_ids)s::bigint[], %(charge_amounts)s::integer[],
+            %(charge_descriptions)s::text[]
+        ) WITH ORDINALITY AS c(screening_id, user_id, amount, description, ordinal)
+    ),
+    capturable AS (
+        SELECT c.screening_id, hold.wallet_id, c.amount, c.description, c.ordinal
+        FROM charge c
+        JOIN {_LEDGER} hold ON hold.screening_id = c.screening_id AND hold.kind = %(kind_hold)s
+            AND hold.amount = -c.amount
+            -- A subquery, not a join: the hold is found by its screening, never by scanning the wallet's ledger.
+            AND hold.wallet_id = (SELECT id FROM {_WALLET} WHERE user_id = c.user_id)
+        WHERE NOT EXISTS (
+            SELECT FROM {_LEDGER} settled_entry
+            WHERE settled_entry.screening_id = c.screening_id
+            AND settled_entry.kind IN (%(kind_capture)s, %(kind_release)s)
+        )
+    )
+"""  # noqa: S608 (the table names are the models' own)
+CAPTURE_SQL = f"""
+    capture AS (SELECT capturable.* FROM capturable JOIN settled USING (screening_id)),
+    locked AS MATERIALIZED (
+        SELECT id, available, held FROM {_WALLET}
+        WHERE id = ANY (ARRAY(SELECT wallet_id FROM capture))
+        ORDER BY id
+        FOR UPDATE
+    ),
+    entry AS (
+        SELECT capture.screening_id, capture.wallet_id, capture.amount, capture.description,
+            locked.available AS available_after,
+            locked.held - sum(capture.amount) OVER (PARTITION BY capture.wallet_id ORDER BY capture.ordinal)
+                AS held_after
+        FROM capture JOIN locked ON locked.id = capture.wallet_id
+    ),
+    wallet_update AS (
+        UPDATE {_WALLET} wallet SET held = wallet.held - spent.amount, updated_at = %(capture_now)s
+        FROM locked JOIN (SELECT wallet_id, sum(amount) AS amount FROM capture GROUP BY wallet_id) spent
+            ON spent.wallet_id = locked.id
+        WHERE wallet.id = locked.id
+        RETURNING wallet.id
+    ),
+    captured AS (
+        INSERT INTO {_LEDGER} (
+            wallet_id, kind, amount, available_after, held_after, screening_id, description, reason, period, created_at
+        )
+        SELECT wallet_id, %(kind_capture)s, -amount, available_after, held_after, screening_id, description, '', '',
+            %(capture_now)s
+        FROM entry
+        RETURNING screening_id, -amount AS amount
+    )
+"""  # noqa: S608 (the table names are the models' own)
+
+
+def capture_params(charges: Sequence[Charge]) -> dict[str, Any]:
+    """The parameters of CAPTURABLE_SQL and CAPTURE_SQL for these charges (each with its amount)."""
+    return {
+        "charge_screening_ids": [charge.screening_id for charge in charges],
+        "charge_user_ids": [charge.user_id for charge in charges],
+        "charge_amounts": [charge.amount for charge in charges],
+        "charge_descriptions": [
+            capture_description(model_name=charge.model_name, amount=charge.amount) for charge in charges
+        ],
+        "kind_hold": str(Kind.HOLD),
+        "kind_capture": str(Kind.CAPTURE),
+        "kind_release": str(Kind.RELEASE),
+        "capture_now": timezone.now(),
+    }
+
+
+def captured_in_statement(*, amounts: Sequence[int]) -> None:
+    """What a statement built with CAPTURE_SQL leaves to do once it captured these amounts: the credits metric.
+
+    No django-prometheus model counter moves: wallet_capture_many, which this replaces, writes with QuerySet.update
+    and bulk_create, which those counters do not see either.
+    """
+    spent = sum(amounts)
+    if spent:
+        transaction.on_commit(lambda: CREDITS.labels(kind=Kind.CAPTURE).inc(spent))

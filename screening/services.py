@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import math
 import secrets
@@ -26,6 +27,7 @@ from django.db import (
     InterfaceError,
     OperationalError,
     connection,
+    models,
     transaction,
 )
 from django.db.models import Q
@@ -34,7 +36,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from billing.exceptions import BillingError
-from billing.services import Charge, wallet_capture, wallet_capture_many, wallet_hold, wallet_release
+from billing.services import (
+    CAPTURABLE_SQL,
+    CAPTURE_SQL,
+    Charge,
+    capture_params,
+    captured_in_statement,
+    wallet_capture,
+    wallet_capture_many,
+    wallet_hold,
+    wallet_release,
+)
 from core.fingerprints import fingerprint_matches, request_fingerprint
 from predictor.services import (
     AnswersInvalid,
@@ -436,8 +448,116 @@ def _result_fields(prediction: Prediction, finished_at, what_ifs: list[dict[str,
     }
 
 
-@transaction.atomic
 def _screening_complete_many(items: list[Scored]) -> list[Screening]:
+    """Store every result and capture every hold: the screenings finished, those still running under their claim.
+
+    One statement on PostgreSQL; elsewhere one transaction of a fixed number of statements.
+    """
+    if connection.vendor == "postgresql":
+        return _screening_complete_in_one_statement(items)
+    return _screening_complete_locked(items)
+
+
+_RESULT_COLUMNS = (
+    "probability", "risk_band", "factors", "what_ifs", "model_version", "base_rate", "interval_low", "interval_high"
+)  # fmt: skip
+
+
+def _concrete_field(name: str) -> models.Field:
+    field = Screening._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field
+
+
+@functools.cache
+def _settle_sql() -> str:
+    table = Screening._meta.db_table
+    fields = [_concrete_field(name) for name in _RESULT_COLUMNS]
+    # Every result column is text or varchar. Passed as text: the assignment to a varchar(n) refuses a longer value,
+    # where a cast to varchar(n) would cut it short.
+    arrays = ", ".join(f"%({field.name})s::text[]" for field in fields)
+    columns = ", ".join(f"{field.column}" for field in fields)
+    assignments = ", ".join(f"{field.column} = result.{field.column}" for field in fields)
+    running_under_claim = (
+        "screening.status = %(running)s AND screening.claim_token IS NOT DISTINCT FROM result.claim_token"
+    )
+    return f"""
+        WITH {CAPTURABLE_SQL},
+        result AS (
+            SELECT * FROM unnest(%(ids)s::uuid[], %(claim_tokens)s::integer[], {arrays})
+                AS result(id, claim_token, {columns})
+        ),
+        settled AS (
+            UPDATE {table} screening SET status = %(done)s, finished_at = %(finished_at)s, {assignments}
+            FROM result JOIN capturable ON capturable.screening_id = result.id
+            WHERE screening.id = result.id AND {running_under_claim}
+            RETURNING screening.id AS screening_id
+        ),
+        refused AS (
+            SELECT result.id FROM result JOIN {table} screening ON screening.id = result.id
+            WHERE {running_under_claim}
+            AND NOT EXISTS (SELECT FROM capturable WHERE capturable.screening_id = result.id)
+        ),
+        {CAPTURE_SQL}
+        SELECT screening_id, amount FROM captured
+        UNION ALL SELECT id, NULL FROM refused
+    """  # noqa: S608 (the table and column names are the model's own)
+
+
+def _screening_complete_in_one_statement(items: list[Scored]) -> list[Screening]:
+    """_screening_complete_many as one statement (and its BEGIN and COMMIT).
+
+    It stores the results only of screenings still running under the claim they were scored for (the UPDATE's
+    condition, checked again under each row's lock: one the sweep failed or a reclaim handed on meanwhile keeps
+    what it has and is not charged), and only of those whose hold billing can capture; then captures those
+    (billing.services.CAPTURE_SQL, which also says how it orders its locks). One still running whose credits
+    billing refuses (returned already, never held, not its cost) is left as it was and settled alone on the
+    general path, as a batch with it used to be. A result the database refuses makes the statement fail whole,
+    and the caller settles one screening at a time.
+    """
+    items = [item for item in items if item.prediction is not None]
+    if not items:
+        return []
+    finished_at = timezone.now()
+    results = [_result_fields(item.prediction, finished_at, item.what_ifs) for item in items if item.prediction]
+    params: dict[str, Any] = {
+        **capture_params([_charge(item.screening) for item in items]),
+        "ids": [item.screening.id for item in items],
+        "claim_tokens": [item.screening.claim_token for item in items],
+        "running": Status.RUNNING,
+        "done": Status.DONE,
+        "finished_at": _concrete_field("finished_at").get_db_prep_save(finished_at, connection),
+    }
+    for name in _RESULT_COLUMNS:
+        # Through the field, as save() and update() write it: the health data is encrypted (core.fields).
+        field = _concrete_field(name)
+        params[name] = [field.get_db_prep_save(result[name], connection) for result in results]
+    # In a transaction of its own although it is one statement: a worker killed while the statement waits for a
+    # wallet never sends the COMMIT, so its batch is rolled back and reclaimed, not settled by a dead worker.
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_settle_sql(), params)
+            rows = cursor.fetchall()
+        captured = {screening_id: amount for screening_id, amount in rows if amount is not None}
+        refused = {screening_id for screening_id, amount in rows if amount is None}
+        done: list[Screening] = []
+        for item, result in zip(items, results, strict=True):
+            if item.screening.id in captured:
+                for name, value in {**result, "status": Status.DONE}.items():
+                    setattr(item.screening, name, value)
+                done.append(item.screening)
+        captured_in_statement(amounts=list(captured.values()))
+        if done:
+            transaction.on_commit(lambda: _observe_done(done))
+    finished = list(done)
+    for item in items:
+        if item.screening.id in refused:
+            finished.extend(_screening_complete_one(item))
+    return finished
+
+
+@transaction.atomic
+def _screening_complete_locked(items: list[Scored]) -> list[Screening]:
     """Store every result and capture every hold in one transaction, in a fixed number of statements.
 
     Only screenings still running are written: one the sweep failed meanwhile keeps its failure (its credits
@@ -482,7 +602,10 @@ def _screening_complete_many(items: list[Scored]) -> list[Screening]:
 
 def _charge(screening: Screening) -> Charge:
     return Charge(
-        screening_id=screening.id, user_id=screening.owner_id, model_name=model_name_stored(screening.model_key)
+        screening_id=screening.id,
+        user_id=screening.owner_id,
+        model_name=model_name_stored(screening.model_key),
+        amount=screening.cost,
     )
 
 
