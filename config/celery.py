@@ -21,9 +21,10 @@ def _keep_django_logging(**kwargs) -> None:
 @signals.worker_init.connect
 def _warm_up(**kwargs) -> None:
     """In the worker's main process, before the pool forks: every child starts with the models loaded."""
-    from config.warmup import warm_up
+    from config.warmup import freeze_for_fork, warm_up
 
     warm_up()
+    freeze_for_fork()
 
 
 @signals.task_prerun.connect

@@ -85,6 +85,12 @@ def on_starting(server):
     warm_up()
 
 
+def pre_fork(server, worker):
+    from config.warmup import freeze_for_fork
+
+    freeze_for_fork()
+
+
 def child_exit(server, worker):
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess

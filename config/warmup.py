@@ -8,6 +8,7 @@ across fork would be shared by every child.
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 
@@ -65,3 +66,14 @@ def _load_cache_and_broker_clients() -> None:
     app.events  # noqa: B018
     get_transport_cls(app.connection_for_write().transport_cls)
     by_url(app.conf.result_backend, app.loader)
+
+
+def freeze_for_fork() -> None:
+    """Move every object the parent has made so far out of the garbage collector's reach, just before forking.
+
+    Python's advice for a parent that forks without exec (the gc module's docs): the children then never traverse
+    the ~240,000 objects of Django, scikit-learn, SciPy and XGBoost in a full collection (159 ms of CPU in a warmed
+    process, 0 ms frozen), and never write to those objects' pages, which stay shared with the parent instead of
+    being copied into every child.
+    """
+    gc.freeze()

@@ -25,3 +25,20 @@ def test_the_warm_up_imports_the_cache_and_broker_clients_a_first_submission_wou
     # Imported by the first cache read and the first task published, in every child, if not here.
     for module in ("celery.app.amqp", "celery.events.dispatcher", "django_celery_results.backends.database"):
         assert module in sys.modules, module
+
+
+def test_the_parents_objects_are_frozen_before_gunicorn_and_celery_fork():
+    import gc
+
+    import config.gunicorn
+    from config.celery import _warm_up
+
+    try:
+        gc.unfreeze()
+        config.gunicorn.pre_fork(server=None, worker=None)
+        assert gc.get_freeze_count() > 0
+        gc.unfreeze()
+        _warm_up()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
