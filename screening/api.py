@@ -35,6 +35,10 @@ class AnswersField(serializers.DictField):
     """The answers object, typed in the schema from the questionnaire; checked in the serializer's validate() so
     that each question's messages sit under extra.fields by question key, as the service's do."""
 
+    def run_child_validation(self, data: dict) -> dict:
+        # DictField's child takes every value as it is, but ran a field's whole validation for each answer.
+        return {str(key): value for key, value in data.items()}
+
 
 @extend_schema_field(AnswersSerializer)
 class StoredAnswersField(serializers.JSONField):
