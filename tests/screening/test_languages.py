@@ -182,3 +182,21 @@ def test_the_not_found_page_and_a_symptom_form_keep_no_english_of_the_catalogue(
     assert not_found.status_code == 404
     assert english_left(not_found.content.decode(), language=language) == []
     assert english_left(form.content.decode(), language=language) == []
+
+
+@pytest.mark.parametrize("language", ["en", "es", "ru"])
+def test_the_icon_arrays_place_their_figures_with_svg_numbers_in_every_language(client, member, answers, language):
+    # Localized, 11.0 became "11,0": two numbers to SVG, which then drew every figure of the array in one place.
+    member.language = language
+    member.save(update_fields=["language"])
+    client.force_login(member)
+    from screening.services import screening_submit
+
+    screening = screening_submit(user=member, model_key="logistic", answers=answers).screening
+    screening_score(screening_id=screening.id)
+
+    page = client.get(reverse("screening:status", args=[screening.id])).content.decode()
+
+    assert page.count('transform="translate(11.0 6)"') == 2  # the first figure of each array
+    assert page.count('transform="translate(209.0 204)"') == 2  # and the last
+    assert "translate(11,0" not in page
