@@ -40,6 +40,24 @@ class FlatForest:
         self.value = np.concatenate(value)
         self.bias = float(self.value[self.roots].mean())
         self.max_depth = max(int(estimator.get_depth()) for estimator in forest.estimators_)
+        # For `probability`: each tree's compiled leaf lookup and its leaves' positive-class fractions.
+        self.trees = trees
+        self.tree_values = [np.ascontiguousarray(tree.value[:, 0, 1], dtype=np.float64) for tree in trees]
+
+    def probability(self, X: np.ndarray) -> np.ndarray:
+        """`predict_proba(X)[:, 1]` bit for bit, without its per-call overhead.
+
+        Why: scikit-learn's predict_proba validates X, then dispatches one joblib task per tree (a few ms for one
+        row). This calls each tree's compiled `apply` (the same routing, missing values included) and adds the
+        trees' leaf values in the same order starting from zero, then divides by the number of trees, as
+        `RandomForestClassifier.predict_proba` does, so the sum rounds the same way.
+        """
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        total = np.zeros(X.shape[0])
+        for tree, values in zip(self.trees, self.tree_values, strict=True):
+            total += values[tree.apply(X)]
+        total /= self.n_trees
+        return total
 
     def explain(self, X: np.ndarray, *, explain: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
         """Return (probability of the positive class, per-feature contributions or None) for each row of X."""

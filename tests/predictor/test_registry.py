@@ -205,6 +205,26 @@ def test_the_flattened_forest_matches_scikit_learn_exactly(use_artifacts):
     np.testing.assert_allclose(version.scorers["forest"].flat.bias + contributions.sum(axis=1), probability, atol=1e-12)
 
 
+def test_the_forest_without_explanations_is_scikit_learns_predict_proba_bit_for_bit(use_artifacts):
+    forest = joblib.load(registry.loaded_version().directory / "forest.joblib")
+    rng = np.random.default_rng(5)
+    people = [FULL, ALL_OPTIONAL_MISSING] + [
+        {**FULL, "age": int(age), "sleep_hours": float(sleep), "general_health": health}
+        for age, sleep, health in zip(
+            rng.integers(18, 81, 60),
+            rng.uniform(3, 11, 60).round(1),
+            rng.choice(["good", "poor", None], 60),
+            strict=True,
+        )
+    ]
+    X = tree_matrix(answers_to_frame(people))
+
+    for rows in (X[:1], X[1:2], X):
+        assert np.array_equal(
+            registry.loaded_version().scorers["forest"].flat.probability(rows), forest.predict_proba(rows)[:, 1]
+        )
+
+
 def test_it_words_factors_for_a_person():
     assert factor_text("sleep_hours", {**FULL, "sleep_hours": 4.5}, raises=True) == (
         "Sleeping under 6 hours (4.5 hours) raised your estimate."
