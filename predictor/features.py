@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any, Literal
 
 import numpy as np
@@ -136,6 +137,42 @@ def normalise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return clip_features(frame)
 
 
+# Up to this many rows a Python pass over a column beats NumPy's element-wise object comparisons and pd.isna,
+# whose fixed cost per call dominates scoring one person (a few dozen calls per person).
+SMALL_COLUMN = 64
+
+
+def isna_objects(values: np.ndarray) -> np.ndarray:
+    """`pd.isna` of an object column (True for None and NaN), without its per-call cost on short columns."""
+    if len(values) > SMALL_COLUMN:
+        return pd.isna(values)
+    return np.fromiter((value is None or value != value for value in values), dtype=bool, count=len(values))
+
+
+def lookup_codes(values: np.ndarray, index: Mapping[str, int], *, missing: int, unknown: int) -> np.ndarray:
+    """The position in `index` of each value of an object column: `missing` where pd.isna holds (None, NaN),
+    `unknown` for any other value `index` does not hold. The same as comparing the column with each value, in one
+    dictionary look-up per value."""
+    values = np.asarray(values, dtype=object)
+    codes = np.fromiter(map(index.get, values, repeat(unknown)), dtype=np.int64, count=len(values))
+    if missing != unknown:
+        for row in np.flatnonzero(codes == unknown):
+            value = values[row]
+            if value is None or value != value:
+                codes[row] = missing
+    return codes
+
+
+CATEGORY_INDEX: dict[str, dict[str, int]] = {
+    key: {value: i for i, value in enumerate(values)} for key, values in CATEGORIES.items()
+}
+
+
+def category_codes(key: str, values: np.ndarray) -> np.ndarray:
+    """Index of each answer in CATEGORIES[key]; -1 where unanswered (NaN, None), -2 for a value not among them."""
+    return lookup_codes(values, CATEGORY_INDEX[key], missing=-1, unknown=-2)
+
+
 def tree_columns() -> list[tuple[str, str]]:
     """(column name, factor group) of the matrix the tree models read, in order."""
     columns: list[tuple[str, str]] = []
@@ -150,15 +187,23 @@ def tree_columns() -> list[tuple[str, str]]:
 def tree_matrix(frame: pd.DataFrame | Mapping[str, np.ndarray]) -> np.ndarray:
     """Numbers as they are, each category as a 0/1 column; an unanswered question leaves NaN in all its columns
     so the trees route it down their learned default branch instead of pretending it is a value."""
-    blocks: list[np.ndarray] = []
-    for feature in FEATURES:
+    n = len(frame[FEATURES[0].key])
+    matrix = np.empty((n, _TREE_WIDTH), dtype=np.float32)
+    for feature, start in zip(FEATURES, _TREE_OFFSETS, strict=True):
         values = np.asarray(frame[feature.key])
         if feature.kind == "categorical":
-            missing = pd.isna(values)
-            for category in CATEGORIES[feature.key]:
-                column = (values == category).astype("float32")
-                column[missing] = np.nan
-                blocks.append(column)
+            width = len(CATEGORIES[feature.key])
+            codes = category_codes(feature.key, values)
+            block = matrix[:, start : start + width]
+            np.equal(codes[:, None], np.arange(width)[None, :], out=block, casting="unsafe")
+            block[codes == -1] = np.nan
         else:
-            blocks.append(values.astype("float32"))
-    return np.column_stack(blocks).astype("float32", copy=False)
+            matrix[:, start] = values.astype("float32")
+    return matrix
+
+
+# Where each feature's columns start in `tree_matrix`.
+_TREE_OFFSETS = tuple(
+    np.cumsum([0] + [len(CATEGORIES[f.key]) if f.kind == "categorical" else 1 for f in FEATURES])[:-1].tolist()
+)
+_TREE_WIDTH = len(tree_columns())

@@ -31,7 +31,15 @@ import pandas as pd
 from scipy import sparse
 from scipy.special import logsumexp
 
-from predictor.features import CATEGORICAL_FEATURES, CATEGORIES, FEATURES, NUMERIC_FEATURES
+from predictor.features import (
+    CATEGORICAL_FEATURES,
+    CATEGORIES,
+    CATEGORY_INDEX,
+    FEATURES,
+    NUMERIC_FEATURES,
+    isna_objects,
+    lookup_codes,
+)
 
 # Questions everyone answers; everything else can be skipped and is marginalised when it is.
 REQUIRED_FEATURES = ("age", "sex")
@@ -83,11 +91,7 @@ class AnswerModel:
     def levels(self, key: str, values: np.ndarray) -> np.ndarray:
         """Level index of each value (-1 where missing)."""
         if key in CATEGORICAL_FEATURES:
-            values = np.asarray(values, dtype=object)
-            index = np.full(len(values), -1, dtype=np.int64)
-            for i, category in enumerate(CATEGORIES[key]):
-                index[values == category] = i
-            return index
+            return lookup_codes(values, CATEGORY_INDEX[key], missing=-1, unknown=-1)
         values = np.asarray(values, dtype=np.float64)
         edges = self.edges[key]
         index = np.searchsorted(edges, values, side="right") if edges is not None else np.nan_to_num(values, nan=-1)
@@ -126,8 +130,9 @@ class AnswerModel:
         for j, key in enumerate(self.features):
             filled = self.completions[classes, slot, j].reshape(-1)
             if key in CATEGORICAL_FEATURES:
-                values = np.repeat(np.asarray(picked[key], dtype=object), n_slots)
-                missing = pd.isna(values)
+                given = np.asarray(picked[key], dtype=object)
+                values = np.repeat(given, n_slots)
+                missing = np.repeat(isna_objects(given), n_slots)
                 labels = np.asarray(CATEGORIES[key], dtype=object)
                 values[missing] = labels[filled[missing].astype(np.int64)]
             else:
@@ -139,7 +144,13 @@ class AnswerModel:
 
 def missing_matrix(columns: Mapping[str, np.ndarray], keys: tuple[str, ...]) -> np.ndarray:
     """(n, len(keys)) True where the feature is missing."""
-    return np.column_stack([pd.isna(np.asarray(columns[key], dtype=object)) for key in keys])
+    n = len(columns[keys[0]])
+    missing = np.empty((n, len(keys)), dtype=bool)
+    for j, key in enumerate(keys):
+        values = np.asarray(columns[key])
+        # A float column's missing values are its NaNs; anything else is looked at as objects, as pd.isna does.
+        missing[:, j] = np.isnan(values) if values.dtype == np.float64 else isna_objects(values.astype(object))
+    return missing
 
 
 # --- fitting (training only) ------------------------------------------------------------------------------------

@@ -31,7 +31,14 @@ import xgboost as xgb
 from scipy.special import expit
 
 from predictor import catalogue
-from predictor.features import FACTOR_GROUPS, FEATURE_KEYS, GROUP_OF_FEATURE, tree_columns, tree_matrix
+from predictor.features import (
+    FACTOR_GROUPS,
+    FEATURE_KEYS,
+    GROUP_OF_FEATURE,
+    lookup_codes,
+    tree_columns,
+    tree_matrix,
+)
 from predictor.forest import FlatForest
 
 if TYPE_CHECKING:
@@ -110,27 +117,70 @@ class LinearTransform:
             else:
                 raise ValueError(f"Unexpected step {name!r} in the logistic pipeline.")
         self.centre = pipeline.named_steps["centre"].mean_
+        self._plan = self._vectorised(self.steps)
+        self.width = len(self.centre)
+
+    @staticmethod
+    def _vectorised(steps: list[tuple[str, list[str], Any]]) -> list[tuple[str, list[str], int, Any]]:
+        """Each step with the column its block starts at, and its parameters as arrays for the whole block."""
+        plan: list[tuple[str, list[str], int, Any]] = []
+        start = 0
+        for name, keys, params in steps:
+            if name == "num":
+                plan.append((name, keys, start, tuple(np.asarray(p, dtype=np.float64) for p in params)))
+                start += len(keys)
+            elif name == "bin":
+                plan.append((name, keys, start, np.asarray(params, dtype=np.float64)))
+                start += len(keys)
+            elif name == "missing":
+                plan.append((name, keys, start, None))
+                start += len(keys)
+            else:
+                # Per column: its categories' positions, and the position a missing answer takes (the
+                # imputer's "missing" category, if the encoder has one).
+                lookups, first = [], start
+                for categories in params:
+                    index = {category: i for i, category in enumerate(categories)}
+                    lookups.append((start, len(categories), index, index.get("missing", -1)))
+                    start += len(categories)
+                plan.append((name, keys, first, lookups))
+        return plan
 
     def transform(self, columns: Columns) -> np.ndarray:
-        blocks: list[np.ndarray] = []
-        for name, keys, params in self.steps:
+        """The Pipeline's transform of the columns (rows x regression inputs), centred.
+
+        The blocks are computed a step at a time over all of the step's columns (the same arithmetic, element for
+        element, as a column at a time) into one C-ordered matrix, so sums over its rows round as before.
+        """
+        n = len(columns[self.steps[0][1][0]])
+        out = np.empty((n, self.width))
+        for name, keys, start, params in self._plan:
             if name == "num":
                 statistics, mean, scale = params
-                for i, key in enumerate(keys):
-                    values = np.asarray(columns[key], dtype=np.float64)
-                    blocks.append((np.where(np.isnan(values), statistics[i], values) - mean[i]) / scale[i])
+                values = self._numbers(columns, keys, n)
+                out[:, start : start + len(keys)] = (np.where(np.isnan(values), statistics, values) - mean) / scale
             elif name == "bin":
-                for i, key in enumerate(keys):
-                    values = np.asarray(columns[key], dtype=np.float64)
-                    blocks.append(np.where(np.isnan(values), params[i], values))
+                values = self._numbers(columns, keys, n)
+                out[:, start : start + len(keys)] = np.where(np.isnan(values), params, values)
             elif name == "missing":
-                blocks.extend(np.isnan(np.asarray(columns[key], dtype=np.float64)).astype(np.float64) for key in keys)
+                out[:, start : start + len(keys)] = np.isnan(self._numbers(columns, keys, n))
             else:
-                for key, categories in zip(keys, params, strict=True):
-                    values = np.asarray(columns[key], dtype=object)
-                    values = np.where(pd.isna(values), "missing", values)
-                    blocks.extend((values == category).astype(np.float64) for category in categories)
-        return np.column_stack(blocks) - self.centre
+                rows = np.arange(n)
+                for key, (first, width, index, missing) in zip(keys, params, strict=True):
+                    codes = lookup_codes(np.asarray(columns[key], dtype=object), index, missing=missing, unknown=-1)
+                    block = out[:, first : first + width]
+                    block[:] = 0.0
+                    known = codes >= 0
+                    block[rows[known], codes[known]] = 1.0
+        out -= self.centre
+        return out
+
+    @staticmethod
+    def _numbers(columns: Columns, keys: list[str], n: int) -> np.ndarray:
+        values = np.empty((n, len(keys)))
+        for i, key in enumerate(keys):
+            values[:, i] = np.asarray(columns[key], dtype=np.float64)
+        return values
 
 
 class LogisticScorer:

@@ -4,6 +4,7 @@ import shutil
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 import xgboost as xgb
 from scipy.special import expit
@@ -13,7 +14,15 @@ from predictor.artifacts import MANIFEST_FILE, sha256_of
 from predictor.catalogue import model_keys
 from predictor.exceptions import ArtifactError, UnknownModel
 from predictor.explanations import factor_text
-from predictor.features import FACTOR_GROUPS, answers_to_columns, answers_to_frame, tree_matrix
+from predictor.features import (
+    CATEGORIES,
+    FACTOR_GROUPS,
+    answers_to_columns,
+    answers_to_frame,
+    category_codes,
+    isna_objects,
+    tree_matrix,
+)
 from predictor.schema import validate_answers
 from tests.predictor.conftest import FULL_ANSWERS, MINIMAL_ANSWERS
 
@@ -223,6 +232,29 @@ def test_the_forest_without_explanations_is_scikit_learns_predict_proba_bit_for_
         assert np.array_equal(
             registry.loaded_version().scorers["forest"].flat.probability(rows), forest.predict_proba(rows)[:, 1]
         )
+
+
+def test_the_fast_logistic_transform_is_the_pipelines_own_bit_for_bit(use_artifacts):
+    scorer = registry.loaded_version().scorers["logistic"]
+    skipping = [{**FULL, key: None} for key in FULL if key not in ("age", "sex")]
+    for people in ([FULL], [ALL_OPTIONAL_MISSING], [FULL, ALL_OPTIONAL_MISSING, *skipping] * 3):
+        expected = scorer.pipeline[:-1].transform(answers_to_frame(people))
+        assert np.array_equal(scorer.linear.transform(answers_to_columns(people)), expected)
+        assert np.array_equal(scorer.linear.transform(answers_to_frame(people)), expected)
+
+
+@pytest.mark.parametrize("rows", [1, 7, 300])
+def test_category_codes_agree_with_comparing_the_column_with_each_category(rows):
+    rng = np.random.default_rng(rows)
+    choices = np.array([*CATEGORIES["smoking"], "not-a-choice", None, np.nan], dtype=object)
+    values = choices[rng.integers(0, len(choices), rows)]
+
+    expected = np.full(rows, -2)
+    for i, category in enumerate(CATEGORIES["smoking"]):
+        expected[values == category] = i
+    expected[pd.isna(values)] = -1
+    assert np.array_equal(category_codes("smoking", values), expected)
+    assert np.array_equal(isna_objects(values), pd.isna(values))
 
 
 def test_it_words_factors_for_a_person():
