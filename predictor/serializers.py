@@ -207,7 +207,10 @@ class ModelSerializer(serializers.Serializer):
 
 class CatalogueSerializer(serializers.Serializer):
     version = serializers.CharField()
-    base_rate = serializers.FloatField(help_text="Share of adults in the training data who screened positive.")
+    base_rate = serializers.FloatField(
+        help_text="Share of people aged 12 and over in the US who screened positive in 2021-2023 (NCHS), the "
+        "prevalence the estimates are calibrated to (see /models/)."
+    )
     models = ModelSerializer(many=True)
 
 

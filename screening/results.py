@@ -49,19 +49,31 @@ def _icon_texts(count: int, *, who: str) -> tuple[str, str]:
                 count,
             ) % {"count": count}
     elif count == 0:
-        desc = _("Fewer than 1 in 100 adults in the survey would screen positive: none of the 100 figures is filled.")
+        desc = _(
+            "Fewer than 1 in 100 people aged 12 and over in the US screened positive in 2021–2023: none of the 100 "  # noqa: RUF001 (a range of years)
+            "figures is filled."
+        )
     else:
         desc = ngettext(
-            "%(count)s in 100 adults in the survey would screen positive: %(count)s of 100 figures is filled.",
-            "%(count)s in 100 adults in the survey would screen positive: %(count)s of 100 figures are filled.",
+            "%(count)s in 100 people aged 12 and over in the US screened positive in 2021–2023: %(count)s of 100 "  # noqa: RUF001 (a range of years)
+            "figures is filled.",
+            "%(count)s in 100 people aged 12 and over in the US screened positive in 2021–2023: %(count)s of 100 "  # noqa: RUF001 (a range of years)
+            "figures are filled.",
             count,
         ) % {"count": count}
-    if count == 0:
+    # The estimate is what would happen; the comparison is what a national survey found.
+    if who == "estimate" and count == 0:
         caption = _("Fewer than 1 in 100 would screen positive")
-    else:
+    elif who == "estimate":
         caption = ngettext(
             "%(count)s in 100 would screen positive", "%(count)s in 100 would screen positive", count
         ) % {"count": count}
+    elif count == 0:
+        caption = _("Fewer than 1 in 100 screened positive")
+    else:
+        caption = ngettext("%(count)s in 100 screened positive", "%(count)s in 100 screened positive", count) % {
+            "count": count
+        }
     return desc, caption
 
 
@@ -91,7 +103,7 @@ def result_pictures(*, probability: float | None, base_rate: float | None) -> di
         "estimate": icon_array(probability, title=_("People with answers like yours"), who="estimate"),
     }
     if base_rate is not None:
-        pictures["base"] = icon_array(base_rate, title=_("Adults in the survey"), who="base")
+        pictures["base"] = icon_array(base_rate, title=_("People aged 12 and over in the US"), who="base")
     return pictures
 
 

@@ -95,8 +95,8 @@ def render_markdown(manifest: dict[str, Any]) -> str:
     lines += [
         f"| {row['cycle']} | held out | {row['n']} | {row['positives']} | {_pct(row['prevalence'])} |",
         "",
-        f"Base rate shown beside each result: {_pct(manifest['base_rate'])} of adults in the training cycles "
-        "screened positive.",
+        f"Base rate shown beside each result: {_pct(manifest['base_rate'])}, the prevalence the estimates are "
+        f"calibrated to (see 'Estimates for today'), not the training cycles' {_pct(manifest['training_base_rate'])}.",
         "",
         "## Protocol",
         "",

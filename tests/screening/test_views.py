@@ -115,7 +115,7 @@ def test_a_valid_questionnaire_goes_through_the_service_and_the_result_is_shown(
     assert screening.get_risk_band_display() in html
     assert "This is a screening estimate, not a diagnosis." in html
     assert screening.factors[0]["text"] in html
-    assert "of US adults in the survey" in html
+    assert "of people aged 12 and over in the US screened positive in the national health survey of 2021–2023" in html  # noqa: RUF001
     assert screening.model_version in html
     assert "data-poll-url" not in html
 
@@ -426,7 +426,10 @@ def test_a_result_shows_counts_in_100_as_icon_arrays_with_a_text_alternative(
     assert page.count('class="person"') + page.count('class="person filled"') == 200
     assert 'role="img" aria-labelledby="ia-estimate-title ia-estimate-desc"' in page
     assert f"{count} in 100 people like you would screen positive: {count} of 100 figures are filled." in page
-    assert f"about <strong>{count}</strong> would screen positive; among all adults in the survey, about {base}" in page
+    lead = (
+        f"about <strong>{count}</strong> would screen positive; among people aged 12 and over in the US, about {base}"
+    )
+    assert lead in page
 
 
 def test_a_result_shows_its_stored_what_ifs_with_the_association_note(
