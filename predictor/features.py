@@ -207,3 +207,33 @@ _TREE_OFFSETS = tuple(
     np.cumsum([0] + [len(CATEGORIES[f.key]) if f.kind == "categorical" else 1 for f in FEATURES])[:-1].tolist()
 )
 _TREE_WIDTH = len(tree_columns())
+
+
+class Inputs(dict):
+    """Model columns (as `answers_to_columns` gives them) that keep the matrices scorers compute from them, so each is
+    computed once per call: an ensemble's forest and XGBoost read the same tree matrix, and the logistic model
+    and the range's spread read the same transformed rows. Nothing may change the columns once scored."""
+
+    def tree_matrix(self) -> np.ndarray:
+        matrix = self.__dict__.get("_tree")
+        if matrix is None:
+            matrix = self.__dict__["_tree"] = tree_matrix(self)
+        return matrix
+
+    def transformed(self, transform: Any) -> np.ndarray:
+        """`transform.transform(self)`, once per transform."""
+        done: list[tuple[Any, np.ndarray]] = self.__dict__.setdefault("_transformed", [])
+        for seen, matrix in done:
+            if seen is transform:
+                return matrix
+        matrix = transform.transform(self)
+        done.append((transform, matrix))
+        return matrix
+
+
+def tree_matrix_of(columns: pd.DataFrame | Mapping[str, np.ndarray]) -> np.ndarray:
+    return columns.tree_matrix() if isinstance(columns, Inputs) else tree_matrix(columns)
+
+
+def transformed_by(transform: Any, columns: pd.DataFrame | Mapping[str, np.ndarray]) -> np.ndarray:
+    return columns.transformed(transform) if isinstance(columns, Inputs) else transform.transform(columns)

@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
 _ROWS_PER_CHUNK = 4096  # bounds the (rows x trees) working arrays to a few tens of MB
+_ROWS_WALKED = 32  # up to here walking all trees at once beats a compiled call per tree
 
 
 class FlatForest:
@@ -48,14 +49,20 @@ class FlatForest:
         """`predict_proba(X)[:, 1]` bit for bit, without its per-call overhead.
 
         Why: scikit-learn's predict_proba validates X, then dispatches one joblib task per tree (a few ms for one
-        row). This calls each tree's compiled `apply` (the same routing, missing values included) and adds the
-        trees' leaf values in the same order starting from zero, then divides by the number of trees, as
-        `RandomForestClassifier.predict_proba` does, so the sum rounds the same way.
+        row). This finds the same leaves (the same comparisons, missing values included), adds the trees' leaf
+        values in the same order starting from zero and divides by the number of trees, as predict_proba does, so
+        the sum rounds the same way. A few rows walk all trees at once in NumPy; more call each tree's compiled
+        `apply`, which is faster per row.
         """
         X = np.ascontiguousarray(X, dtype=np.float32)
-        total = np.zeros(X.shape[0])
-        for tree, values in zip(self.trees, self.tree_values, strict=True):
-            total += values[tree.apply(X)]
+        if X.shape[0] <= _ROWS_WALKED:
+            node, _ = self._walk(X, explain=False)
+            # cumsum adds along the trees one after the other, as predict_proba's loop does.
+            total = np.cumsum(self.value[node], axis=1)[:, -1]
+        else:
+            total = np.zeros(X.shape[0])
+            for tree, values in zip(self.trees, self.tree_values, strict=True):
+                total += values[tree.apply(X)]
         total /= self.n_trees
         return total
 
@@ -66,12 +73,14 @@ class FlatForest:
         contributions = np.empty((X.shape[0], self.n_features)) if explain else None
         for start in range(0, X.shape[0], _ROWS_PER_CHUNK):
             stop = start + _ROWS_PER_CHUNK
-            probabilities[start:stop], credit = self._walk(X[start:stop], explain=explain)
+            node, credit = self._walk(X[start:stop], explain=explain)
+            probabilities[start:stop] = self.value[node].mean(axis=1)
             if contributions is not None:
                 contributions[start:stop] = credit
         return probabilities, contributions
 
     def _walk(self, X: np.ndarray, *, explain: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """(The leaf each row reaches in each tree, per-feature contributions or None)."""
         n_rows = X.shape[0]
         node = np.repeat(self.roots[None, :], n_rows, axis=0)
         row = np.repeat(np.arange(n_rows)[:, None], self.n_trees, axis=1)
@@ -90,7 +99,6 @@ class FlatForest:
                 flat = (row * self.n_features + feature)[inner]
                 credit += np.bincount(flat, weights=delta[inner], minlength=credit.size)
             node = child
-        probabilities = self.value[node].mean(axis=1)
         if not explain:
-            return probabilities, None
-        return probabilities, credit.reshape(n_rows, self.n_features) / self.n_trees
+            return node, None
+        return node, credit.reshape(n_rows, self.n_features) / self.n_trees

@@ -37,10 +37,13 @@ from predictor.features import (
     CATEGORY_INDEX,
     FEATURES,
     NUMERIC_FEATURES,
+    Inputs,
     isna_objects,
     lookup_codes,
+    transformed_by,
 )
 
+_LABELS = {key: np.asarray(values, dtype=object) for key, values in CATEGORIES.items()}
 # Questions everyone answers; everything else can be skipped and is marginalised when it is.
 REQUIRED_FEATURES = ("age", "sex")
 OPTIONAL_FEATURES: tuple[str, ...] = tuple(f.key for f in FEATURES if f.key not in REQUIRED_FEATURES)
@@ -93,9 +96,20 @@ class AnswerModel:
         if key in CATEGORICAL_FEATURES:
             return lookup_codes(values, CATEGORY_INDEX[key], missing=-1, unknown=-1)
         values = np.asarray(values, dtype=np.float64)
-        edges = self.edges[key]
-        index = np.searchsorted(edges, values, side="right") if edges is not None else np.nan_to_num(values, nan=-1)
+        edges = self._edge_arrays().get(key)
+        # Without edges (0/1 conditions) the value is its level.
+        index = np.searchsorted(edges, values, side="right") if edges is not None else values
         return np.where(np.isnan(values), -1, index).astype(np.int64)
+
+    def _edge_arrays(self) -> dict[str, np.ndarray]:
+        """The bin edges as arrays, made once (searchsorted would convert the lists at every call)."""
+        arrays = self.__dict__.get("_edges_as_arrays")
+        if arrays is None:
+            arrays = {
+                key: np.asarray(edges, dtype=np.float64) for key, edges in self.edges.items() if edges is not None
+            }
+            self.__dict__["_edges_as_arrays"] = arrays
+        return arrays
 
     def log_posterior(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
         """(n, K) log posterior over the classes given the answers present in `columns`."""
@@ -126,15 +140,16 @@ class AnswerModel:
         picked = {key: np.asarray(values)[rows] for key, values in columns.items()}
         classes = self.slot_classes(picked)  # (m, S)
         slot = np.broadcast_to(np.arange(n_slots), classes.shape)
+        completions = self.completions[classes, slot]  # (m, S, features): every slot's completion at once
         out: dict[str, np.ndarray] = {}
         for j, key in enumerate(self.features):
-            filled = self.completions[classes, slot, j].reshape(-1)
+            filled = completions[:, :, j].reshape(-1)
             if key in CATEGORICAL_FEATURES:
                 given = np.asarray(picked[key], dtype=object)
                 values = np.repeat(given, n_slots)
                 missing = np.repeat(isna_objects(given), n_slots)
-                labels = np.asarray(CATEGORIES[key], dtype=object)
-                values[missing] = labels[filled[missing].astype(np.int64)]
+                if missing.any():
+                    values[missing] = _LABELS[key][filled[missing].astype(np.int64)]
             else:
                 values = np.repeat(np.asarray(picked[key], dtype=np.float64), n_slots)
                 values = np.where(np.isnan(values), filled, values)
@@ -324,7 +339,7 @@ def estimate(
 
     complete_rows = np.flatnonzero(~incomplete)
     if len(complete_rows):
-        sub = columns if len(complete_rows) == n else _rows(columns, complete_rows)
+        sub = Inputs(columns if len(complete_rows) == n else _rows(columns, complete_rows))
         scored = scorer.score(sub, explain=explain)
         margin[complete_rows] = scored.margin + shift
         if explain:
@@ -332,7 +347,7 @@ def estimate(
             contributions = np.zeros((n, scored.contributions.shape[1]))
             contributions[complete_rows] = scored.contributions
         if spread is not None:
-            variance[complete_rows] = spread.variance(transform.transform(sub))
+            variance[complete_rows] = spread.variance(transformed_by(transform, sub))
 
     rows = np.flatnonzero(incomplete)
     if len(rows):
@@ -340,6 +355,7 @@ def estimate(
         completed = answer_model.complete(columns, rows)
         # Completions often repeat (a skipped choice has a handful of values): score each distinct row once.
         distinct, inverse = _distinct_rows(answer_model, completed)
+        distinct = Inputs(distinct)
         scored = scorer.score(distinct, explain=explain)
         slot_margin = (scored.margin[inverse] + shift).reshape(len(rows), slots)
         mean_probability = expit(slot_margin).mean(axis=1)
@@ -352,7 +368,7 @@ def estimate(
             contributions[rows] = per_group
             base[rows] = margin[rows] - per_group.sum(axis=1)
         if spread is not None:
-            refit = spread.variance(transform.transform(distinct))[inverse].reshape(len(rows), slots).mean(axis=1)
+            refit = spread.variance(transformed_by(transform, distinct))[inverse].reshape(len(rows), slots).mean(axis=1)
             variance[rows] = refit + slot_margin.var(axis=1)
     return Estimate(
         probability=expit(margin),

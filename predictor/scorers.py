@@ -36,8 +36,9 @@ from predictor.features import (
     FEATURE_KEYS,
     GROUP_OF_FEATURE,
     lookup_codes,
+    transformed_by,
     tree_columns,
-    tree_matrix,
+    tree_matrix_of,
 )
 from predictor.forest import FlatForest
 
@@ -197,7 +198,7 @@ class LogisticScorer:
         return bool(np.allclose(ours, self.pipeline.decision_function(frame), rtol=1e-9, atol=1e-9))
 
     def score(self, columns: Columns, *, explain: bool = True) -> Scored:
-        per_column = self.linear.transform(columns) * self.coef
+        per_column = transformed_by(self.linear, columns) * self.coef
         n = per_column.shape[0]
         margin = self.intercept + per_column.sum(axis=1)
         if not explain:
@@ -215,13 +216,13 @@ class ForestScorer:
     def raw_probability(self, columns: Columns) -> np.ndarray:
         # Without explanations each tree's compiled walk (scikit-learn's own, see FlatForest.probability) is
         # faster than ours over many rows.
-        return self.flat.probability(tree_matrix(columns))
+        return self.flat.probability(tree_matrix_of(columns))
 
     def score(self, columns: Columns, *, explain: bool = True) -> Scored:
         a, b = self.platt.a, self.platt.b
         if not explain:
             return Scored(margin=a * self.raw_probability(columns) + b, base=None, contributions=None)
-        probability, per_column = self.flat.explain(tree_matrix(columns))
+        probability, per_column = self.flat.explain(tree_matrix_of(columns))
         margin = a * probability + b
         base = np.full(len(margin), a * self.flat.bias + b)
         return Scored(margin=margin, base=base, contributions=a * (per_column @ self.groups))
@@ -234,14 +235,14 @@ class BoosterScorer:
         self.groups = group_matrix([group for _, group in tree_columns()])
 
     def raw_contributions(self, columns: Columns) -> np.ndarray:
-        matrix = xgb.DMatrix(tree_matrix(columns), missing=np.nan)
+        matrix = xgb.DMatrix(tree_matrix_of(columns), missing=np.nan)
         # Last column is the bias (expected margin); the row sums equal the raw margin exactly.
         return self.booster.predict(matrix, pred_contribs=True).astype(np.float64)
 
     def score(self, columns: Columns, *, explain: bool = True) -> Scored:
         a, b = self.platt.a, self.platt.b
         if not explain:
-            matrix = xgb.DMatrix(tree_matrix(columns), missing=np.nan)
+            matrix = xgb.DMatrix(tree_matrix_of(columns), missing=np.nan)
             raw = self.booster.predict(matrix, output_margin=True).astype(np.float64)
             return Scored(margin=a * raw + b, base=None, contributions=None)
         contribs = self.raw_contributions(columns)
