@@ -261,3 +261,15 @@ def test_batches_over_the_same_wallets_settle_alongside_submissions_and_the_swee
         for pending in Screening.objects.filter(status=Status.PENDING):  # the submissions, not scored here
             screening_fail(screening_id=pending.id, message="not scored in this test", reason="test")
     call_command("billing_audit")
+
+
+def test_a_claimed_screening_reads_as_the_orm_reads_it(member, answers):
+    (screening,) = queued(member, answers, 1)
+
+    (claimed,) = screening_claim_batch(screening_id=screening.id, limit=1)
+
+    fresh = Screening.objects.get(id=screening.id)
+    for field in Screening._meta.concrete_fields:
+        assert getattr(claimed, field.attname) == getattr(fresh, field.attname), field.name
+    assert claimed.answers == {**answers, "age": 30}
+    assert (claimed.status, claimed._state.adding) == (Status.RUNNING, False)
