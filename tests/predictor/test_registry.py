@@ -17,10 +17,12 @@ from predictor.explanations import factor_text
 from predictor.features import (
     CATEGORIES,
     FACTOR_GROUPS,
+    Inputs,
     answers_to_columns,
     answers_to_frame,
     category_codes,
     isna_objects,
+    tree_columns,
     tree_matrix,
 )
 from predictor.schema import validate_answers
@@ -241,6 +243,38 @@ def test_the_fast_logistic_transform_is_the_pipelines_own_bit_for_bit(use_artifa
         expected = scorer.pipeline[:-1].transform(answers_to_frame(people))
         assert np.array_equal(scorer.linear.transform(answers_to_columns(people)), expected)
         assert np.array_equal(scorer.linear.transform(answers_to_frame(people)), expected)
+
+
+@pytest.mark.parametrize("model_key", MODEL_KEYS)
+def test_sharing_the_input_matrices_within_a_call_moves_no_bit(use_artifacts, model_key):
+    people = [FULL, ALL_OPTIONAL_MISSING, *({**FULL, key: None} for key in FULL if key not in ("age", "sex"))]
+    columns = answers_to_columns(people)
+    scorer = registry.loaded_version().scorers[model_key]
+
+    for explain in (True, False):
+        alone, shared = scorer.score(columns, explain=explain), scorer.score(Inputs(columns), explain=explain)
+        for part in ("margin", "base", "contributions"):
+            expected, got = getattr(alone, part), getattr(shared, part)
+            assert (expected is None and got is None) or np.array_equal(expected, got), part
+
+
+@pytest.mark.parametrize("rows", [1, 2, 40, 300])
+def test_the_tree_matrix_is_numbers_as_they_are_and_a_column_per_category(rows):
+    people = [FULL, ALL_OPTIONAL_MISSING, *({**FULL, key: None} for key in FULL if key not in ("age", "sex"))]
+    chosen = [people[i % len(people)] for i in range(rows)]
+    frame = answers_to_frame(chosen)
+
+    expected = []
+    for name, _ in tree_columns():
+        key, _, category = name.partition("=")
+        if category:
+            column = (frame[key] == category).to_numpy(dtype="float32", copy=True)
+            column[frame[key].isna().to_numpy()] = np.nan
+        else:
+            column = frame[key].to_numpy(dtype="float32")
+        expected.append(column)
+    assert np.array_equal(tree_matrix(frame), np.column_stack(expected), equal_nan=True)
+    assert np.array_equal(tree_matrix(answers_to_columns(chosen)), tree_matrix(frame), equal_nan=True)
 
 
 @pytest.mark.parametrize("rows", [1, 7, 300])
