@@ -155,8 +155,8 @@ def lookup_codes(values: np.ndarray, index: Mapping[str, int], *, missing: int, 
     dictionary look-up per value."""
     values = np.asarray(values, dtype=object)
     codes = np.fromiter(map(index.get, values, repeat(unknown)), dtype=np.int64, count=len(values))
-    if missing != unknown:
-        for row in np.flatnonzero(codes == unknown):
+    if missing != unknown and (unmatched := codes == unknown).any():
+        for row in np.flatnonzero(unmatched):
             value = values[row]
             if value is None or value != value:
                 codes[row] = missing
@@ -195,7 +195,7 @@ def tree_matrix(frame: pd.DataFrame | Mapping[str, np.ndarray]) -> np.ndarray:
             width = len(CATEGORIES[feature.key])
             codes = category_codes(feature.key, values)
             block = matrix[:, start : start + width]
-            np.equal(codes[:, None], np.arange(width)[None, :], out=block, casting="unsafe")
+            np.equal(codes[:, None], _POSITIONS[:width], out=block, casting="unsafe")
             block[codes == -1] = np.nan
         else:
             matrix[:, start] = values.astype("float32")
@@ -207,6 +207,7 @@ _TREE_OFFSETS = tuple(
     np.cumsum([0] + [len(CATEGORIES[f.key]) if f.kind == "categorical" else 1 for f in FEATURES])[:-1].tolist()
 )
 _TREE_WIDTH = len(tree_columns())
+_POSITIONS = np.arange(max(len(values) for values in CATEGORIES.values()))
 
 
 class Inputs(dict):
