@@ -47,6 +47,15 @@ class RedactFilter(logging.Filter):
         return True
 
 
+class TaskSuccessFilter(logging.Filter):
+    """Drops Celery's "Task ... succeeded in ..." line (one per message) and keeps every other trace line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from celery.app.trace import LOG_SUCCESS
+
+        return record.msg != LOG_SUCCESS
+
+
 def record_extras(record: logging.LogRecord) -> dict[str, Any]:
     """What the caller passed in `extra=`, without the context ids (formatters print those first)."""
     return {

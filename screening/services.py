@@ -374,7 +374,8 @@ def screening_score(*, screening_id: uuid.UUID | str, batch_size: int | None = N
     """
     claimed = screening_claim_batch(screening_id=screening_id, limit=batch_size or settings.SCREENING_BATCH_SIZE)
     if not claimed:
-        logger.info("screening already claimed", extra={"screening_id": str(screening_id)})
+        # The usual case under load: another task's batch took it. Not worth a line per message.
+        logger.debug("screening already claimed", extra={"screening_id": str(screening_id)})
         return None
     try:
         finished = _screening_score_claimed(claimed)

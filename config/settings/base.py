@@ -381,6 +381,7 @@ LOGGING = {
     "filters": {
         "context": {"()": "core.logging.ContextFilter"},
         "redact": {"()": "core.logging.RedactFilter"},
+        "no_task_success": {"()": "core.logging.TaskSuccessFilter"},
     },
     "formatters": {
         "readable": {"()": "core.logging.ReadableFormatter"},
@@ -397,5 +398,10 @@ LOGGING = {
     "loggers": {
         # One line per request comes from core.middleware; gunicorn's access log would repeat it without ids.
         "django.server": {"level": "WARNING"},
+        # Celery's "Received task" and "Task ... succeeded" lines, two per message: the screening's own lines
+        # (submitted, done, failed; with its id and the request's) say the same once per screening. Retries,
+        # failures and a lost worker are still logged.
+        "celery.worker.strategy": {"level": "WARNING"},
+        "celery.app.trace": {"filters": ["no_task_success"]},
     },
 }

@@ -112,3 +112,21 @@ def test_the_logs_of_a_whole_screening_hold_ids_but_no_answers_or_results(member
     assert all(entry["request_id"] for entry in finished)
     for value in (*DISTINCTIVE_VALUES, repr(probability), f"{probability:.4f}"):
         assert value not in text, f"{value!r} appears in the logs"
+
+
+def test_celery_logs_no_line_per_message_received_or_succeeded_but_keeps_retries_and_failures(caplog):
+    from celery.app.trace import LOG_FAILURE, LOG_RETRY, LOG_SUCCESS
+    from celery.app.trace import logger as trace_logger
+    from celery.worker.strategy import logger as strategy_logger
+
+    context = {"id": "t-1", "name": "screening.tasks.score_screening", "return_value": "done", "runtime": 0.01}
+    with caplog.at_level(logging.INFO):
+        trace_logger.info(LOG_SUCCESS, context)
+        strategy_logger.info("Task %(name)s[%(id)s] received", context)
+        trace_logger.info(LOG_RETRY, {**context, "exc": "OperationalError"})
+        trace_logger.error(LOG_FAILURE, {**context, "exc": "ValueError", "description": "raised unexpected"})
+
+    messages = [record.getMessage() for record in caplog.records]
+    assert not any("succeeded" in message or "received" in message for message in messages), messages
+    assert any("retry" in message for message in messages), messages
+    assert any("raised unexpected" in message for message in messages), messages
