@@ -178,6 +178,10 @@ class ScreeningSubmittedSerializer(serializers.Serializer):
         return detail_url(self.context["request"], screening)
 
 
+def prefer_wait_parameter(description: str) -> OpenApiParameter:
+    return OpenApiParameter("Prefer", location=OpenApiParameter.HEADER, required=False, description=description)
+
+
 class ScreeningListCreateApi(ListAPIView):
     serializer_class = ScreeningSerializer
 
@@ -190,9 +194,15 @@ class ScreeningListCreateApi(ListAPIView):
             idempotency_parameter(
                 max_length=IDEMPOTENCY_KEY_MAX_LENGTH,
                 description="Repeat a request safely: the same key and body return the same screening.",
-            )
+            ),
+            prefer_wait_parameter(
+                "`wait=N` (RFC 7240): wait up to N seconds (at most 20) for the result. Done or failed within them, "
+                "the answer is 200 with the whole screening, as GET of its url gives; otherwise 202 as without the "
+                "header, and the url says when it is done. `Preference-Applied: wait=N` says it waited."
+            ),
         ],
         responses={
+            200: OpenApiResponse(ScreeningSerializer, "Prefer: wait=N, and the screening finished within N seconds"),
             202: ScreeningSubmittedSerializer,
             400: OpenApiResponse(
                 ValidationErrorSerializer, "Invalid answers (per question under extra.fields) or unknown model"
@@ -213,9 +223,23 @@ class ScreeningListCreateApi(ListAPIView):
             idempotency_key=idempotency_key,
             confirm_body_size=data.validated_data["confirm_body_size"],
         )
+        headers = submitted_headers(location=detail_url(request, submission.screening), created=submission.created)
+        wait = preferred_wait(request, maximum=settings.SCREENING_WAIT_MAX_SECONDS)
+        if wait:
+            # One request instead of a submission and a waiting GET: the result, once stored, wakes this one.
+            screening, waited = screening_get_awaited(
+                user=request.user, screening_id=submission.screening.id, wait=wait
+            )
+            if waited:
+                headers["Preference-Applied"] = f"wait={wait:g}"
+            if screening.is_finished:
+                response = Response(screening_representation(screening, request=request), headers=headers)
+                patch_vary_headers(response, ["Prefer"])
+                return response
         body = screening_submitted_representation(submission.screening, request=request)
-        headers = submitted_headers(location=body["url"], created=submission.created)
-        return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
+        response = Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
+        patch_vary_headers(response, ["Prefer"])
+        return response
 
 
 class ScreeningDetailApi(APIView):
@@ -223,13 +247,10 @@ class ScreeningDetailApi(APIView):
         responses=ScreeningSerializer,
         summary="One screening; result is null until it is done",
         parameters=[
-            OpenApiParameter(
-                "Prefer",
-                location=OpenApiParameter.HEADER,
-                required=False,
-                description="`wait=N` (RFC 7240): answer as soon as the screening is done or failed, or after N "
-                "seconds (at most 20). The response carries `Preference-Applied: wait=N` when it waited; without "
-                "it the server was too busy to wait and answered at once, so ask again after a short pause.",
+            prefer_wait_parameter(
+                "`wait=N` (RFC 7240): answer as soon as the screening is done or failed, or after N seconds (at "
+                "most 20). The response carries `Preference-Applied: wait=N` when it waited; without it the server "
+                "was too busy to wait and answered at once, so ask again after a short pause."
             )
         ],
     )

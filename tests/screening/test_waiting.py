@@ -150,3 +150,86 @@ def test_a_result_stored_by_another_process_wakes_the_waiting_request(fresh_wait
             cwd=Path(__file__).resolve().parents[2], check=True, timeout=120,
         )  # fmt: skip
         assert waiter.wait(20)
+
+
+# --- A submission that waits for its own result: one request instead of a POST and a waiting GET ---------------
+SUBMIT = reverse("api-screening-list")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_submission_with_prefer_wait_answers_200_with_the_result_once_it_is_stored(
+    member, member_api, answers, subscribed, not_queued
+):
+    # The task is not queued: a thread scores the newest pending screening 0.3 s after the request began.
+    def score_pending() -> None:
+        try:
+            pending = Screening.objects.filter(owner=member, status=Screening.Status.PENDING).first()
+            if pending is not None:
+                screening_score(screening_id=pending.id)
+        finally:
+            connection.close()
+
+    scorer = threading.Timer(0.3, score_pending)
+    scorer.start()
+    response = member_api.post(SUBMIT, {"model": "logistic", "answers": answers}, format="json", HTTP_PREFER="wait=20")
+    scorer.join()
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["status"] == "done"
+    assert body["result"]["probability"] is not None
+    assert response["Preference-Applied"] == "wait=20"
+    assert response["Location"] == body["url"]
+    assert member_api.get(body["url"]).json() == body  # the same representation GET gives
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_submission_whose_result_takes_longer_than_its_wait_answers_202_as_without_it(
+    member, member_api, answers, subscribed, not_queued
+):
+    response = member_api.post(SUBMIT, {"model": "logistic", "answers": answers}, format="json", HTTP_PREFER="wait=0.3")
+
+    assert response.status_code == 202
+    assert response.json()["status"] == "pending"
+    assert response["Preference-Applied"] == "wait=0.3"
+    assert response["Location"] == response.json()["url"]
+
+
+@pytest.mark.django_db
+def test_a_submission_with_every_waiting_slot_taken_answers_202_at_once(
+    member, member_api, answers, settings, fresh_waiting, not_queued
+):
+    settings.SCREENING_WAIT_MAX_WAITERS = 1
+    with waiting.waiter("another-screening") as taken:
+        assert taken is not None
+        response = member_api.post(
+            SUBMIT, {"model": "logistic", "answers": answers}, format="json", HTTP_PREFER="wait=20"
+        )
+
+    assert response.status_code == 202
+    assert "Preference-Applied" not in response
+
+
+@pytest.mark.django_db
+def test_a_replayed_submission_that_waits_gets_the_finished_screening_marked_as_a_replay(
+    member, member_api, answers, fresh_waiting, django_capture_on_commit_callbacks
+):
+    # In-process tasks (no broker): the first submission is scored before its request answers.
+    with django_capture_on_commit_callbacks(execute=True):
+        first = member_api.post(
+            SUBMIT, {"model": "logistic", "answers": answers}, format="json", HTTP_IDEMPOTENCY_KEY="same-key-1"
+        )
+    replay = member_api.post(
+        SUBMIT,
+        {"model": "logistic", "answers": answers},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="same-key-1",
+        HTTP_PREFER="wait=5",
+    )
+
+    assert first.status_code == 202
+    assert replay.status_code == 200
+    assert replay.json()["id"] == first.json()["id"]
+    assert replay.json()["status"] == "done"
+    assert replay["Idempotent-Replayed"] == "true"
+    assert Screening.objects.filter(owner=member).count() == 1
