@@ -12,7 +12,9 @@ starts is stopped at the end.
 Each client is a closed loop with no think time: a new TCP connection for every request, all 19 answers given,
 POST /api/v1/screenings/, then GET the screening until it is done. Every GET carries `Prefer: wait=N`; a server
 that honours it answers when the result is stored, one that does not answers at once and the client polls again
-after --poll-ms (10 ms). Per run it prints screenings/s (done within the measured window / window), submit and
+after --poll-ms (10 ms). With --submit-waits the POST carries `Prefer: wait=N` too and a 200 ends the
+screening in one request (a 202 falls back to the GETs); the issue's figures are the default, submit then GET.
+Per run it prints screenings/s (done within the measured window / window), submit and
 submit-to-result p50/p95/p99 (client side, submit sent -> done seen), and CPU ms per screening of each process
 group (web = gunicorn master and workers, worker = Celery master and pool, PostgreSQL = postmaster and every
 backend, Redis), read from /proc over the same window. Then the median of the runs for each load.
@@ -285,7 +287,17 @@ def tokens_for(stack: Stack, clients: int, tag: str) -> list[str]:
     return tokens
 
 
-def run_once(stack: Stack, *, model: str, clients: int, seconds: float, warmup: float, wait: int, poll_ms: float):
+def run_once(
+    stack: Stack,
+    *,
+    model: str,
+    clients: int,
+    seconds: float,
+    warmup: float,
+    wait: int,
+    poll_ms: float,
+    submit_waits: bool = False,
+):
     tokens = tokens_for(stack, clients, f"{model}-{clients}-{time.monotonic_ns()}")
     lock = threading.Lock()
     # (done at, submit seconds, submit-to-result seconds, GETs it took)
@@ -298,25 +310,27 @@ def run_once(stack: Stack, *, model: str, clients: int, seconds: float, warmup: 
     def client(token: str) -> None:
         auth = {"Authorization": f"Bearer {token}"}
         poll_headers = {**auth, "Prefer": f"wait={wait}"}
+        # --submit-waits: the submission itself asks to wait (a 200 carries the result), GETs only after a 202.
+        submit_headers = poll_headers if submit_waits else auth
         while time.monotonic() < stop_at:
             sent = time.monotonic()
             try:
                 status, body, _ = stack.request(
-                    "POST", "/api/v1/screenings/", {"model": model, "answers": ANSWERS}, auth
+                    "POST", "/api/v1/screenings/", {"model": model, "answers": ANSWERS}, submit_headers
                 )
                 submitted = time.monotonic()
-                if status != 202:
+                if status not in (202, 200 if submit_waits else 202):
                     raise RuntimeError(f"submit answered {status}")
                 path = f"/api/v1/screenings/{body['id']}/"
                 gets = 0
-                while True:
+                finished = status == 200  # a submission that waited, answered with the finished screening
+                while not finished:
                     gets += 1
                     status, body, response = stack.request("GET", path, headers=poll_headers)
                     if status != 200:
                         raise RuntimeError(f"detail answered {status}")
-                    if body["status"] in FINISHED:
-                        break
-                    if not response.getheader("Preference-Applied"):
+                    finished = body["status"] in FINISHED
+                    if not finished and not response.getheader("Preference-Applied"):
                         time.sleep(poll_ms / 1000)
                 done = time.monotonic()
                 if body["status"] != "done":
@@ -377,6 +391,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--wait", type=int, default=10, help="N of the Prefer: wait=N header on every GET")
     parser.add_argument("--poll-ms", type=float, default=10, help="pause between GETs the server answered at once")
+    parser.add_argument(
+        "--submit-waits",
+        action="store_true",
+        help="send Prefer: wait=N with the submission too (one request when it is done in time) instead of the "
+        "issue's submit-then-GET",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory (logs) afterwards")
     args = parser.parse_args()
     loads = [(model, int(clients)) for model, clients in (item.split(":") for item in args.loads.split(","))]
@@ -397,6 +417,7 @@ def main() -> None:
             f"commit {commit.stdout.strip()} · production settings · gunicorn -c config/gunicorn.py · Celery prefork x2"
             f" · {os.cpu_count()} CPUs · {args.runs} runs x {args.seconds:.0f}s (+{args.warmup:.0f}s warm-up) · "
             f"new connection per request · GET with Prefer: wait={args.wait}, else poll every {args.poll_ms:g} ms"
+            + (" · the submission waits too (Prefer: wait on POST)" if args.submit_waits else "")
         )
         print(header)
         print(rule, flush=True)
@@ -405,7 +426,7 @@ def main() -> None:
             for model, clients in loads:
                 run = run_once(
                     stack, model=model, clients=clients, seconds=args.seconds, warmup=args.warmup,
-                    wait=args.wait, poll_ms=args.poll_ms,
+                    wait=args.wait, poll_ms=args.poll_ms, submit_waits=args.submit_waits,
                 )  # fmt: skip
                 results.setdefault((model, clients), []).append(run)
                 label = f"{clients} client{'s' if clients != 1 else ''}, {model}"
