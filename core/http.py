@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from django.utils.cache import patch_vary_headers
 
 
 def preferred_wait(request: HttpRequest, *, maximum: float) -> float:
@@ -16,3 +18,12 @@ def preferred_wait(request: HttpRequest, *, maximum: float) -> float:
                 return 0.0
             return max(0.0, min(seconds, maximum))
     return 0.0
+
+
+def answer_wait_preference(response: HttpResponseBase, *, wait: float, waited: bool) -> HttpResponseBase:
+    """Say whether the request's `Prefer: wait` was honoured (RFC 7240 `Preference-Applied`), and that the answer
+    depends on that header (`Vary: Prefer`)."""
+    if waited:
+        response["Preference-Applied"] = f"wait={wait:g}"
+    patch_vary_headers(response, ["Prefer"])
+    return response

@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
@@ -9,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import StrictBooleanField, StrictCharField, idempotency_key_from, idempotency_parameter, submitted_headers
-from core.http import preferred_wait
+from core.http import answer_wait_preference, preferred_wait
 from core.openapi import ErrorSerializer, ValidationErrorSerializer
 from predictor.serializers import AnswersSerializer, validate_json_answers
 from predictor.services import AnswersInvalid, model_keys
@@ -225,21 +224,16 @@ class ScreeningListCreateApi(ListAPIView):
         )
         headers = submitted_headers(location=detail_url(request, submission.screening), created=submission.created)
         wait = preferred_wait(request, maximum=settings.SCREENING_WAIT_MAX_SECONDS)
+        screening, waited = submission.screening, False
         if wait:
             # One request instead of a submission and a waiting GET: the result, once stored, wakes this one.
-            screening, waited = screening_get_awaited(
-                user=request.user, screening_id=submission.screening.id, wait=wait
-            )
-            if waited:
-                headers["Preference-Applied"] = f"wait={wait:g}"
-            if screening.is_finished:
-                response = Response(screening_representation(screening, request=request), headers=headers)
-                patch_vary_headers(response, ["Prefer"])
-                return response
-        body = screening_submitted_representation(submission.screening, request=request)
-        response = Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
-        patch_vary_headers(response, ["Prefer"])
-        return response
+            screening, waited = screening_get_awaited(user=request.user, screening_id=screening.id, wait=wait)
+        if wait and screening.is_finished:
+            response = Response(screening_representation(screening, request=request), headers=headers)
+        else:
+            body = screening_submitted_representation(submission.screening, request=request)
+            response = Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
+        return answer_wait_preference(response, wait=wait, waited=waited)
 
 
 class ScreeningDetailApi(APIView):
@@ -258,7 +252,4 @@ class ScreeningDetailApi(APIView):
         wait = preferred_wait(request, maximum=settings.SCREENING_WAIT_MAX_SECONDS)
         screening, waited = screening_get_awaited(user=request.user, screening_id=screening_id, wait=wait)
         response = Response(screening_representation(screening, request=request))
-        if waited:
-            response["Preference-Applied"] = f"wait={wait:g}"
-        patch_vary_headers(response, ["Prefer"])
-        return response
+        return answer_wait_preference(response, wait=wait, waited=waited)

@@ -14,7 +14,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -22,7 +21,7 @@ from accounts.services import user_remember_units
 from billing.exceptions import InsufficientCredits
 from billing.models import LedgerEntry
 from billing.selectors import allowance_next, entry_description, wallet_balance
-from core.http import preferred_wait
+from core.http import answer_wait_preference, preferred_wait
 from core.selectors import help_resources_for_request
 from predictor.services import PredictorError, factors_in_words, model_catalogue
 from screening.exceptions import AnswersRejected, IdempotencyConflict, ModelNotOffered
@@ -133,10 +132,7 @@ def status(request: HttpRequest, screening_id: UUID) -> HttpResponse:
     wait = preferred_wait(request, maximum=settings.SCREENING_WAIT_MAX_SECONDS)
     screening, waited = screening_get_awaited(user=request.user, screening_id=screening_id, wait=wait)
     response = render(request, "screening/_result.html", _result_context(screening, request))
-    if waited:
-        response["Preference-Applied"] = f"wait={wait:g}"
-    patch_vary_headers(response, ["Prefer"])
-    return response
+    return answer_wait_preference(response, wait=wait, waited=waited)
 
 
 @never_cache
