@@ -22,8 +22,13 @@ def backend_pid() -> int:
 def end_backend(pid: int) -> None:
     """What a restart or failover does to every session: the backend ends and tells its client so."""
     params = connection.get_connection_params()
+    # Autocommit: inside one transaction pg_stat_activity keeps the snapshot of its first read.
     other = psycopg.connect(
-        host=params.get("host"), port=params.get("port"), user=params.get("user"), dbname=params["dbname"]
+        host=params.get("host"),
+        port=params.get("port"),
+        user=params.get("user"),
+        dbname=params["dbname"],
+        autocommit=True,
     )
     with other, other.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
