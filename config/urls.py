@@ -11,12 +11,14 @@ from core.admin_site import StaffAdminSite
 # The login form is rate-limited like the site's (core.admin_site).
 admin.site.__class__ = StaffAdminSite
 
+# Django tries patterns in order and descends into every include with an empty prefix, so the busiest routes come
+# first: a screening's submission and its result are tried before the rest. No two of these patterns overlap.
 api_patterns = [
+    path("", include("screening.api_urls")),
     path("", include("accounts.api_urls")),
     path("", include("billing.api_urls")),
     path("", include("predictor.api_urls")),
     path("", include("symptoms.api_urls")),
-    path("", include("screening.api_urls")),
     path("", include("privacy.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file, so the docs page runs under the strict CSP.
@@ -28,6 +30,8 @@ handler404 = "core.errors.page_not_found"
 handler500 = "core.errors.server_error"
 
 urlpatterns = [
+    # First: the API is most of the traffic, and its prefix is no page's, so a page costs one failed match more.
+    path("api/v1/", include(api_patterns)),
     path("", core_views.home, name="home"),
     path("privacy/", core_views.privacy, name="privacy"),
     path("accounts/", include("accounts.urls")),
@@ -37,7 +41,6 @@ urlpatterns = [
     path("", include("symptoms.urls")),
     path("", include("screening.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include(api_patterns)),
     # Operations: liveness, readiness and the Prometheus scrape (bearer token; see docs/operations.md).
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
