@@ -1,9 +1,15 @@
 """API tokens are checked without reading the user row, and revocation still works at once."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from rest_framework_simplejwt import tokens as simplejwt_tokens
+from rest_framework_simplejwt.tokens import AccessToken
+from rest_framework_simplejwt.utils import aware_utcnow
 
+from accounts import authentication
 from accounts.authentication import auth_state_key
 from screening.services import screening_submit
 
@@ -80,3 +86,40 @@ def test_without_the_cache_the_row_is_read_and_revocation_still_holds(bearer, me
     member.save()
 
     assert bearer.get(ME).status_code == 401
+
+
+# --- verified tokens kept per process ---------------------------------------------------------------------------
+
+
+def _signed_in_for(api_client, member, seconds: int):
+    token = AccessToken.for_user(member)
+    token.set_exp(lifetime=timedelta(seconds=seconds))
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return api_client
+
+
+def test_a_kept_token_is_refused_once_it_expires(api_client, member, monkeypatch):
+    client = _signed_in_for(api_client, member, seconds=60)
+    assert client.get(ME).status_code == 200
+    assert authentication._verified_token.cache_info().currsize >= 1  # kept: the next request skips the signature
+
+    later = aware_utcnow() + timedelta(minutes=2)
+    monkeypatch.setattr(authentication, "aware_utcnow", lambda: later)
+    monkeypatch.setattr(simplejwt_tokens, "aware_utcnow", lambda: later)
+    response = client.get(ME)
+
+    assert response.status_code == 401
+    assert response.json()["message"] == "Given token not valid for any token type"  # simplejwt's own refusal
+
+
+def test_a_token_altered_after_the_genuine_one_was_kept_is_refused(api_client, member):
+    client = _signed_in_for(api_client, member, seconds=300)
+    assert client.get(ME).status_code == 200
+    genuine = client._credentials["HTTP_AUTHORIZATION"].removeprefix("Bearer ")
+    header, payload, signature = genuine.split(".")
+    forged = ".".join([header, payload, signature[:-4] + ("AAAA" if signature[-4:] != "AAAA" else "BBBB")])
+
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {forged}")
+    assert client.get(ME).status_code == 401
+    assert client.get(ME).status_code == 401  # a refusal is not kept as if it were a verified token
+
