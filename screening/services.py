@@ -30,7 +30,7 @@ from django.db import (
     models,
     transaction,
 )
-from django.db.models import Q, sql
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -64,6 +64,7 @@ from predictor.services import (
 from screening import metrics, waiting
 from screening.exceptions import AnswersRejected, IdempotencyConflict, ModelNotOffered, NotRetryable
 from screening.models import Screening
+from screening.selectors import SCREENING_COLUMNS, screenings_from_rows
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -256,21 +257,8 @@ _CLAIM_SQL = f"""
         ORDER BY (id = %s::uuid) DESC, queued_at LIMIT %s
         FOR UPDATE SKIP LOCKED
     )
-    RETURNING {", ".join(f"{field.column}" for field in Screening._meta.concrete_fields)}
+    RETURNING {SCREENING_COLUMNS}
 """  # noqa: S608 (the table name is the model's own)
-
-
-def _claimed_screenings(rows: list[tuple]) -> list[Screening]:
-    """Screenings from rows of every column in field order, converted as a queryset converts them (decrypted).
-
-    What Screening.objects.raw() does, without working out again for every claim which column is which field.
-    """
-    fields = Screening._meta.concrete_fields
-    compiler = connection.ops.compiler("SQLCompiler")(sql.Query(Screening), connection, connection.alias)
-    converters = compiler.get_converters([field.get_col(Screening._meta.db_table) for field in fields])
-    values = compiler.apply_converters(rows, converters) if converters else rows
-    names = [field.attname for field in fields]
-    return [Screening.from_db(connection.alias, names, row) for row in values]
 
 
 def screening_claim_batch(*, screening_id: uuid.UUID | str, limit: int) -> list[Screening]:
@@ -285,7 +273,7 @@ def screening_claim_batch(*, screening_id: uuid.UUID | str, limit: int) -> list[
         params: list[Any] = [Status.RUNNING, now, _claim_lease(), Status.PENDING, str(screening_id), limit]
         with connection.cursor() as cursor:
             cursor.execute(_CLAIM_SQL, params)
-            return _claimed_screenings(cursor.fetchall())
+            return screenings_from_rows(cursor.fetchall())
     with transaction.atomic():  # SQLite (a quick local run): one writer at a time, so no lock to skip
         own = list(Screening.objects.filter(id=screening_id, status=Status.PENDING).values_list("id", flat=True))
         others = Screening.objects.filter(status=Status.PENDING).exclude(id=screening_id).order_by("queued_at")
