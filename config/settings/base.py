@@ -108,6 +108,16 @@ _INSTRUMENTED_DB_ENGINES = {
     "django.db.backends.postgresql": "core.db.postgresql",
     "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters sent apart from the statement (psycopg 3's server-side binding) instead of quoted into its text
+    # in Python: encrypted answers and results are up to a few kilobytes of text to quote on every write and read.
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
+        "DATABASE_SERVER_SIDE_BINDING", default=True
+    )
+    # A statement a connection has run this many times is prepared: PostgreSQL parses and plans it once per
+    # connection. Empty turns preparing off (a transaction-pooling proxy in front of PostgreSQL; docs/operations.md).
+    _prepare_threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = int(_prepare_threshold) if _prepare_threshold else None
 DATABASES["default"]["ENGINE"] = _INSTRUMENTED_DB_ENGINES.get(
     DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"]
 )
