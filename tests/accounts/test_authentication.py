@@ -122,4 +122,3 @@ def test_a_token_altered_after_the_genuine_one_was_kept_is_refused(api_client, m
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {forged}")
     assert client.get(ME).status_code == 401
     assert client.get(ME).status_code == 401  # a refusal is not kept as if it were a verified token
-
