@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 # Every column of a screening, in field order: what screenings_from_rows expects.
-SCREENING_COLUMNS = ", ".join(field.column for field in Screening._meta.concrete_fields)
+SCREENING_COLUMNS = ", ".join(str(field.column) for field in Screening._meta.concrete_fields)
 _OWN_SCREENING_SQL = f"SELECT {SCREENING_COLUMNS} FROM {Screening._meta.db_table} WHERE id = %s AND owner_id = %s"  # noqa: S608 (the model's own table and columns)
 
 

@@ -34,6 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from django_prometheus.models import model_inserts
 
 from billing.exceptions import BillingError
 from billing.services import (
@@ -143,7 +144,7 @@ def screening_submit(
 
     try:
         with transaction.atomic():
-            screening = Screening.objects.create(
+            screening = Screening(
                 owner=user,
                 model_key=model_key,
                 answers=cleaned,
@@ -153,6 +154,7 @@ def screening_submit(
                 task_id=str(uuid.uuid4()),
                 retry_of=retry_of,
             )
+            _insert(screening)
             wallet_hold(user=user, amount=screening.cost, screening_id=screening.id, new_screening=True)
             transaction.on_commit(lambda: _enqueue(screening))
     except IntegrityError:
@@ -165,6 +167,27 @@ def screening_submit(
     metrics.observe_answers(cleaned)
     logger.info("screening submitted", extra={"screening_id": str(screening.id), "model": model_key})
     return Submission(screening=screening, created=True)
+
+
+_INSERT_SQL = (
+    f"INSERT INTO {Screening._meta.db_table} ({SCREENING_COLUMNS}) "  # noqa: S608 (the model's own table and columns)
+    f"VALUES ({', '.join(['%s'] * len(Screening._meta.concrete_fields))})"
+)
+
+
+def _insert(screening: Screening) -> None:
+    """What save() does for a new screening, as one statement written once instead of an insert compiled per call.
+
+    Each field prepares its value exactly as the ORM's insert does (defaults, created_at, encryption). Nothing
+    listens for a screening's save signals; the insert is counted like the ORM's (django-prometheus).
+    """
+    fields = Screening._meta.concrete_fields
+    values = [field.get_db_prep_save(field.pre_save(screening, True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_SQL, values)
+    screening._state.adding = False
+    screening._state.db = connection.alias
+    model_inserts.labels("screening").inc()
 
 
 def _enqueue(screening: Screening) -> bool:
