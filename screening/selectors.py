@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 # Every column of a screening, in field order: what screenings_from_rows expects.
 SCREENING_COLUMNS = ", ".join(str(field.column) for field in Screening._meta.concrete_fields)
 _OWN_SCREENING_SQL = f"SELECT {SCREENING_COLUMNS} FROM {Screening._meta.db_table} WHERE id = %s AND owner_id = %s"  # noqa: S608 (the model's own table and columns)
+_STATUS_INDEX = [field.name for field in Screening._meta.concrete_fields].index("status")
+_FINISHED = frozenset({Screening.Status.DONE.value, Screening.Status.FAILED.value})
 
 
 def screenings_from_rows(rows: list[tuple]) -> list[Screening]:
@@ -34,19 +36,24 @@ def screening_list(*, user: User) -> QuerySet[Screening]:
     return Screening.objects.filter(owner=user).order_by("-created_at")
 
 
+def _own_row(*, user: User, screening_id) -> tuple:
+    """The owner's screening as a row of every column, not yet converted; 404 for anyone else."""
+    params = [Screening._meta.pk.get_db_prep_value(screening_id, connection), user.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(_OWN_SCREENING_SQL, params)
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404("No screening matches the given query.")
+    return row
+
+
 def screening_get(*, user: User, screening_id) -> Screening:
     """The owner's screening; anyone else gets 404, never 403, so ids reveal nothing.
 
     The read behind every result page and every API poll, so its statement is written once rather than compiled
     by the ORM on each call (about a tenth of a poll's CPU); the fields convert and decrypt as in any queryset.
     """
-    params = [Screening._meta.pk.get_db_prep_value(screening_id, connection), user.pk]
-    with connection.cursor() as cursor:
-        cursor.execute(_OWN_SCREENING_SQL, params)
-        rows = cursor.fetchall()
-    if not rows:
-        raise Http404("No screening matches the given query.")
-    return screenings_from_rows(rows)[0]
+    return screenings_from_rows([_own_row(user=user, screening_id=screening_id)])[0]
 
 
 def screening_get_awaited(*, user: User, screening_id, wait: float) -> tuple[Screening, bool]:
@@ -58,9 +65,12 @@ def screening_get_awaited(*, user: User, screening_id, wait: float) -> tuple[Scr
     if wait <= 0:
         return screening_get(user=user, screening_id=screening_id), False
     with waiting.waiter(screening_id) as waiter:
-        screening = screening_get(user=user, screening_id=screening_id)
-        if waiter is None or screening.is_finished:
-            return screening, waiter is not None
-        if waiter.wait(wait):
-            screening = screening_get(user=user, screening_id=screening_id)
-        return screening, True
+        if waiter is None:
+            return screening_get(user=user, screening_id=screening_id), False
+        # Registered first, then read; the row is converted (its answers decrypted) only once it is finished,
+        # so a screening still being scored is decrypted once, after the wait, not once before it and once after.
+        row = _own_row(user=user, screening_id=screening_id)
+        if row[_STATUS_INDEX] in _FINISHED:
+            return screenings_from_rows([row])[0], True
+        waiter.wait(wait)
+        return screening_get(user=user, screening_id=screening_id), True

@@ -7,7 +7,7 @@ SCREENING_WAIT_MAX_WAITERS per process, so waiting requests can never take every
 without a free slot, or without Redis, the caller answers at once, as it would without being asked to wait.
 
 A notification is a hint, never the truth: the waiter reads the row again after being woken, and a lost
-message only means a request answers "still working" at the end of its wait, like a poll.
+message only means a request answers at the end of its wait, with the row as it is then, like a poll.
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from core.http import preferred_wait
-from screening import services, waiting
+from screening import selectors, services, waiting
 from screening.models import Screening
+from screening.selectors import screenings_from_rows
 from screening.services import screening_score, screening_submit
 
 
@@ -36,6 +37,9 @@ def subscribed(fresh_waiting):
     if state.client is not None:  # without Redis a result wakes waiters of its own process only
         state.listening()
         assert state.subscribed.wait(timeout=10), "no subscription to the results channel within 10 s"
+
+
+STATUS_INDEX = [field.name for field in Screening._meta.concrete_fields].index("status")
 
 
 def score_soon(screening_id) -> threading.Thread:
@@ -114,6 +118,42 @@ def test_a_finished_screening_answers_at_once_and_a_request_without_prefer_never
     assert waited.json()["status"] == plain.json()["status"] == Screening.Status.DONE
     assert waited["Preference-Applied"] == "wait=20"
     assert "Preference-Applied" not in plain
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_screening_still_being_scored_is_decrypted_once_after_the_wait(
+    member, member_api, answers, subscribed, not_queued, monkeypatch
+):
+    screening = screening_submit(user=member, model_key="logistic", answers=answers).screening
+    request_thread, converted = threading.get_ident(), []
+
+    def counting(rows):
+        if threading.get_ident() == request_thread:
+            converted.extend(row[STATUS_INDEX] for row in rows)
+        return screenings_from_rows(rows)
+
+    monkeypatch.setattr(selectors, "screenings_from_rows", counting)
+    scorer = score_soon(screening.id)
+    response = member_api.get(reverse("api-screening-detail", args=[screening.id]), HTTP_PREFER="wait=20")
+    scorer.join()
+
+    assert response.json()["status"] == "done"
+    assert converted == ["done"]  # the pending row read before the wait was never decrypted
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_notification_answers_at_the_end_of_the_wait_with_the_screening_as_it_is_then(
+    member, member_api, answers, subscribed, not_queued, monkeypatch
+):
+    screening = screening_submit(user=member, model_key="logistic", answers=answers).screening
+    monkeypatch.setattr(waiting, "notify_finished", lambda screening_ids: None)  # the message never arrives
+    scorer = score_soon(screening.id)
+
+    response = member_api.get(reverse("api-screening-detail", args=[screening.id]), HTTP_PREFER="wait=2")
+    scorer.join()
+
+    assert response["Preference-Applied"] == "wait=2"
+    assert response.json()["status"] == "done"  # read again when the wait ended, not the row seen before it
 
 
 @pytest.mark.parametrize(
