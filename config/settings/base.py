@@ -59,8 +59,8 @@ MIDDLEWARE = [
     # Before everything that logs, so every log line of the request carries its id.
     "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Content-Security-Policy (django-csp) and Permissions-Policy on every response.
-    "csp.middleware.CSPMiddleware",
+    # Content-Security-Policy (django-csp, its site-wide header built once) and Permissions-Policy on every response.
+    "core.middleware.CSPMiddleware",
     "core.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
