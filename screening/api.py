@@ -153,15 +153,16 @@ def screening_representation(screening: Screening, *, request: Request) -> dict:
     }
 
 
-def screening_submitted_representation(screening: Screening, *, request: Request) -> dict:
-    """What ScreeningSubmittedSerializer gives, as screening_representation is to ScreeningSerializer."""
+def screening_submitted_representation(screening: Screening, *, request: Request, url: str | None = None) -> dict:
+    """What ScreeningSubmittedSerializer gives, as screening_representation is to ScreeningSerializer (`url`: its
+    detail_url, when the caller has it already)."""
     return {
         "id": _or_none(str, screening.id),
         "status": _or_none(str, screening.status),
         "model": _or_none(str, screening.model_key),
         "cost": _or_none(int, screening.cost),
         "created_at": _or_none(_DATETIME.to_representation, screening.created_at),
-        "url": detail_url(request, screening),
+        "url": url or detail_url(request, screening),
     }
 
 
@@ -222,7 +223,8 @@ class ScreeningListCreateApi(ListAPIView):
             idempotency_key=idempotency_key,
             confirm_body_size=data.validated_data["confirm_body_size"],
         )
-        headers = submitted_headers(location=detail_url(request, submission.screening), created=submission.created)
+        location = detail_url(request, submission.screening)
+        headers = submitted_headers(location=location, created=submission.created)
         wait = preferred_wait(request, maximum=settings.SCREENING_WAIT_MAX_SECONDS)
         screening, waited = submission.screening, False
         if wait:
@@ -231,7 +233,7 @@ class ScreeningListCreateApi(ListAPIView):
         if wait and screening.is_finished:
             response = Response(screening_representation(screening, request=request), headers=headers)
         else:
-            body = screening_submitted_representation(submission.screening, request=request)
+            body = screening_submitted_representation(submission.screening, request=request, url=location)
             response = Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
         return answer_wait_preference(response, wait=wait, waited=waited)
 
