@@ -24,6 +24,8 @@ def screenings_from_rows(rows: list[tuple]) -> list[Screening]:
 
     What Screening.objects.raw() does, without working out again for every row which column is which field.
     """
+    if not rows:  # a claim that found nothing, the common case for a message whose screening a batch took
+        return []
     fields = Screening._meta.concrete_fields
     compiler = connection.ops.compiler("SQLCompiler")(sql.Query(Screening), connection, connection.alias)
     converters = compiler.get_converters([field.get_col(Screening._meta.db_table) for field in fields])
