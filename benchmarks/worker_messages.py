@@ -36,17 +36,10 @@ for _ in range(int(sys.argv[1])):
 """
 
 
-def queued(stack: Stack) -> int:
+def redis_count(stack: Stack, command: str, key: str) -> int:
+    """LLEN or HLEN of a key in the broker's database."""
     result = subprocess.run(
-        ["redis-cli", "-p", str(stack.ports["redis"]), "-n", "0", "LLEN", "celery"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return int(result.stdout.strip() or 0)
-
-
-def unacked(stack: Stack) -> int:
-    result = subprocess.run(
-        ["redis-cli", "-p", str(stack.ports["redis"]), "-n", "0", "HLEN", "unacked"],
+        ["redis-cli", "-p", str(stack.ports["redis"]), "-n", "0", command, key],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     return int(result.stdout.strip() or 0)
@@ -57,7 +50,7 @@ def run_once(stack: Stack, messages: int) -> tuple[float, float]:
     before = group_cpu(worker)
     started = time.monotonic()
     subprocess.run([PY, "-c", PUBLISH, str(messages)], cwd=ROOT, env=stack.env, check=True)
-    while queued(stack) or unacked(stack):
+    while redis_count(stack, "LLEN", "celery") or redis_count(stack, "HLEN", "unacked"):  # queued, unacked
         time.sleep(0.05)
     elapsed = time.monotonic() - started
     return 1000 * (group_cpu(worker) - before) / messages, messages / elapsed
