@@ -70,6 +70,9 @@ class Screening(ExportModelOperationsMixin("screening"), models.Model):
         help_text="The failed screening that staff retried as this one.",
     )
 
+    # Statuses a screening never leaves: its result or its failure is stored.
+    FINISHED_STATUSES = frozenset({Status.DONE, Status.FAILED})
+
     # What only the owner and staff with the "view_health_data" permission may read (see screening.admin).
     HEALTH_DATA_FIELDS = (
         "answers", "probability", "risk_band", "factors", "what_ifs", "base_rate", "interval_low", "interval_high"
@@ -112,4 +115,4 @@ class Screening(ExportModelOperationsMixin("screening"), models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
+        return self.status in self.FINISHED_STATUSES

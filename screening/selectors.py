@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 SCREENING_COLUMNS = ", ".join(str(field.column) for field in Screening._meta.concrete_fields)
 _OWN_SCREENING_SQL = f"SELECT {SCREENING_COLUMNS} FROM {Screening._meta.db_table} WHERE id = %s AND owner_id = %s"  # noqa: S608 (the model's own table and columns)
 _STATUS_INDEX = [field.name for field in Screening._meta.concrete_fields].index("status")
-_FINISHED = frozenset({Screening.Status.DONE.value, Screening.Status.FAILED.value})
 
 
 def screenings_from_rows(rows: list[tuple]) -> list[Screening]:
@@ -72,7 +71,7 @@ def screening_get_awaited(*, user: User, screening_id, wait: float) -> tuple[Scr
         # Registered first, then read; the row is converted (its answers decrypted) only once it is finished,
         # so a screening still being scored is decrypted once, after the wait, not once before it and once after.
         row = _own_row(user=user, screening_id=screening_id)
-        if row[_STATUS_INDEX] in _FINISHED:
+        if row[_STATUS_INDEX] in Screening.FINISHED_STATUSES:
             return screenings_from_rows([row])[0], True
         waiter.wait(wait)
         return screening_get(user=user, screening_id=screening_id), True
