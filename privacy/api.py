@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import AuthThrottleMixin, CountryCodeField
+from accounts.selectors import user_profile
 from accounts.services import country_or_blank, user_set_country
 from billing.api import BalanceSerializer
 from billing.selectors import wallet_balance
@@ -40,14 +41,7 @@ class MeApi(APIView):
             return country_or_blank(value)
 
     def _profile(self, user) -> Response:
-        payload = {
-            "id": user.id,
-            "email": user.email,
-            "display_name": user.display_name,
-            "date_joined": user.date_joined,
-            "country": user.country,
-            "balance": wallet_balance(user=user),
-        }
+        payload = {**user_profile(user=user), "balance": wallet_balance(user=user)}
         return Response(self.ProfileOutputSerializer(payload).data)
 
     @extend_schema(responses=ProfileOutputSerializer, summary="The caller's profile and credits")

@@ -67,3 +67,20 @@ def test_the_result_page_status_partial(client, member, answers, django_assert_m
         response = client.get(reverse("screening:status", args=[screening.id]))
 
     assert response.status_code == 200
+
+
+def test_the_profile(bearer, member, django_assert_max_num_queries):
+    # the profile's fields · the balance (not one query per field of a signed-in user loaded from its token)
+    with django_assert_max_num_queries(2):
+        response = bearer.get(reverse("api-me"))
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["id"], body["email"], body["display_name"], body["country"]) == (
+        member.id,
+        member.email,
+        member.display_name,
+        member.country,
+    )
+    assert body["date_joined"]
+    assert set(body["balance"]) == {"available", "held"}
