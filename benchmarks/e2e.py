@@ -41,6 +41,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -237,6 +238,18 @@ class Stack:
         except OSError:
             return 0, None
         return status, body
+
+
+@contextlib.contextmanager
+def scratch_stack(prefix: str) -> Iterator[Stack]:
+    """A started Stack in a new scratch directory; stopped and removed afterwards (the smaller benchmarks' setup)."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    stack = Stack(workdir)
+    try:
+        yield stack.start()
+    finally:
+        stack.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def wait_for(what: str, check, timeout: float = 60) -> None:

@@ -20,16 +20,14 @@ per run and as medians. Figures only; nothing is asserted.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from e2e import ANSWERS, FINISHED, Stack, group_cpu, tokens_for
+from e2e import ANSWERS, FINISHED, Stack, group_cpu, scratch_stack, tokens_for
 
 
 def finished_screening(stack: Stack, token: str) -> str:
@@ -80,10 +78,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="mhc-floor-"))
-    stack = Stack(workdir)
-    try:
-        stack.start()
+    with scratch_stack("mhc-floor-") as stack:
         token = tokens_for(stack, 1, "floor")[0]
         auth = {"Authorization": f"Bearer {token}"}
         kinds = {
@@ -102,9 +97,6 @@ def main() -> None:
         for kind, runs in results.items():
             ms, rate = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
             print(f"median · {kind:9s} web {ms:5.2f} ms per request · {rate:6.1f} requests/s")
-    finally:
-        stack.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -16,16 +16,14 @@ of those costs, and what any screening's message costs on top of its share of a 
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from e2e import PY, ROOT, Stack, group_cpu
+from e2e import PY, ROOT, Stack, group_cpu, scratch_stack
 
 PUBLISH = """
 import sys, uuid, django
@@ -61,10 +59,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="mhc-worker-"))
-    stack = Stack(workdir)
-    try:
-        stack.start()
+    with scratch_stack("mhc-worker-") as stack:
         run_once(stack, 50)  # warm: the first tasks of a child are not the ones measured
         print(f"Celery prefork x2 · production settings · {args.messages} messages with nothing to claim per run")
         print("| run | worker CPU ms per message | messages/s |")
@@ -77,9 +72,6 @@ def main() -> None:
         cpu = statistics.median(cpu_ms for cpu_ms, _ in results)
         rate = statistics.median(rate for _, rate in results)
         print(f"| median | {cpu:.2f} | {rate:.0f} |")
-    finally:
-        stack.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
