@@ -81,8 +81,19 @@ load: install
 superuser: migrate
 	$(BIN)/python manage.py createsuperuser
 
+# request_cpu.py measures one process against a PostgreSQL and a Redis it is given: the local ones unless
+# DATABASE_URL and REDIS_URL say otherwise (the database is created when missing). The other scripts start their own.
+BENCH_DATABASE ?= mhc_bench
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(BENCH_DATABASE)
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/9
+
 bench: install
-	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@if [ -z "$$DATABASE_URL" ] && ! psql -h 127.0.0.1 -U postgres -d postgres -tAc \
+		"SELECT 1 FROM pg_database WHERE datname = '$(BENCH_DATABASE)'" | grep -q 1; then \
+		psql -h 127.0.0.1 -U postgres -d postgres -qc 'CREATE DATABASE "$(BENCH_DATABASE)"'; fi
+	@for script in benchmarks/*.py; do echo "== $$script"; \
+		DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(BENCH_REDIS_URL)}" \
+		$(BIN)/python $$script || exit 1; done
 
 # Submit-to-result on a production stack of its own (PostgreSQL, Redis, gunicorn, Celery prefork x2): logistic and
 # ensemble at 1 and 20 clients, 3 runs each, then their medians. make bench-e2e BENCH_ARGS="--runs 5 --seconds 30"
