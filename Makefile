@@ -86,11 +86,12 @@ superuser: migrate
 BENCH_DATABASE ?= mhc_bench
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(BENCH_DATABASE)
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/9
+BENCH_PSQL = psql -h 127.0.0.1 -U postgres -d postgres
 
 bench: install
-	@if [ -z "$$DATABASE_URL" ] && ! psql -h 127.0.0.1 -U postgres -d postgres -tAc \
+	@if [ -z "$$DATABASE_URL" ] && ! $(BENCH_PSQL) -tAc \
 		"SELECT 1 FROM pg_database WHERE datname = '$(BENCH_DATABASE)'" | grep -q 1; then \
-		psql -h 127.0.0.1 -U postgres -d postgres -qc 'CREATE DATABASE "$(BENCH_DATABASE)"'; fi
+		$(BENCH_PSQL) -qc 'CREATE DATABASE "$(BENCH_DATABASE)"'; fi
 	@for script in benchmarks/*.py; do echo "== $$script"; \
 		DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(BENCH_REDIS_URL)}" \
 		$(BIN)/python $$script || exit 1; done
