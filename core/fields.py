@@ -20,6 +20,27 @@ from django.conf import settings
 from django.db import models
 from encrypted_fields.fields import EncryptedFieldMixin as LibraryEncryptedFieldMixin
 
+from core.keys import key_problems
+
+
+def encryption_keys() -> list[bytes]:
+    """FIELD_ENCRYPTION_KEYS (newest first), or in development a key derived from SECRET_KEY."""
+    configured = getattr(settings, "FIELD_ENCRYPTION_KEYS", None)
+    if configured:
+        return [key.encode() if isinstance(key, str) else key for key in configured]
+    return _derived_keys(settings.SECRET_KEY, tuple(getattr(settings, "SECRET_KEY_FALLBACKS", ())))
+
+
+def check_encryption() -> str:
+    """/readyz: the configured keys encrypt and decrypt (core.health). Never shows a key."""
+    keys = encryption_keys()
+    if problems := key_problems(keys):
+        raise ValueError("; ".join(problems))
+    if _fernet(tuple(keys)).decrypt(_fernet(tuple(keys)).encrypt(b"readyz")) != b"readyz":
+        raise ValueError("a value encrypted was not decrypted back")
+    configured = bool(getattr(settings, "FIELD_ENCRYPTION_KEYS", None))
+    return f"{len(keys)} key(s)" if configured else "derived from SECRET_KEY (development)"
+
 
 @functools.lru_cache(maxsize=8)
 def _fernet(keys: tuple[bytes, ...]) -> MultiFernet:
@@ -29,10 +50,7 @@ def _fernet(keys: tuple[bytes, ...]) -> MultiFernet:
 class EncryptedFieldMixin(LibraryEncryptedFieldMixin):
     @property
     def keys(self) -> list[bytes]:
-        configured = getattr(settings, "FIELD_ENCRYPTION_KEYS", None)
-        if configured:
-            return [key.encode() if isinstance(key, str) else key for key in configured]
-        return _derived_keys(settings.SECRET_KEY, tuple(getattr(settings, "SECRET_KEY_FALLBACKS", ())))
+        return encryption_keys()
 
     @property
     def f(self) -> MultiFernet:

@@ -105,8 +105,8 @@ def run_checks() -> dict[str, dict[str, object]]:
             detail = type(error).__name__
             if name == "cache":
                 detail = f"{_cache_kind()}: {detail}"
-            elif name == "worker" and isinstance(error, CheckFailed):
-                detail = str(error)
+            elif (name == "worker" and isinstance(error, CheckFailed)) or name == "encryption":
+                detail = str(error)  # the encryption check names a key by its position, never its value
             elif name == "broker":
                 detail = f"{settings.CELERY_BROKER_URL.split(':', 1)[0]}: {detail}"
             results[name] = {"ok": False, "detail": detail}

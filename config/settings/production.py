@@ -2,6 +2,8 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from core.keys import key_problems
+
 from .base import *  # noqa: F403
 from .base import EMAIL_BACKEND, LOGGING, REDIS_URL, REST_FRAMEWORK, SIMPLE_JWT, env
 
@@ -22,6 +24,9 @@ CELERY_TASK_ALWAYS_EAGER = False
 # Answers and results are encrypted with keys of their own, never with a key derived from the session secret.
 if not env.list("FIELD_ENCRYPTION_KEYS", default=[]):
     raise ImproperlyConfigured("Set FIELD_ENCRYPTION_KEYS: production encrypts answers and results at rest.")
+# A key that lost a character would pass start-up and fail every encrypted write (core.fields.key_problems).
+if _key_problems := key_problems(env.list("FIELD_ENCRYPTION_KEYS")):
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS: " + "; ".join(_key_problems))
 # The console backend prints e-mails, working password-reset links included, into the web log.
 if EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":
     raise ImproperlyConfigured("Set EMAIL_BACKEND (and EMAIL_HOST...): production never prints e-mails to its log.")

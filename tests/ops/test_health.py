@@ -43,7 +43,7 @@ def test_readyz_is_ready_when_database_cache_and_model_answer(client, model_load
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["failed"] == []
-    assert set(body["checks"]) == {"database", "cache", "broker", "worker", "model"}
+    assert set(body["checks"]) == {"database", "cache", "broker", "worker", "model", "encryption"}
 
 
 @pytest.mark.django_db
@@ -116,5 +116,5 @@ def test_readyz_is_not_ready_when_the_active_model_cannot_load(client, settings,
 
 def test_the_predictor_adds_its_model_check_to_readiness():
     # core knows no domain app: the predictor registers the check in its AppConfig.ready().
-    assert list(health.CHECKS) == ["database", "cache", "broker", "worker", "model"]
+    assert list(health.CHECKS) == ["database", "cache", "broker", "worker", "encryption", "model"]
     assert health.CHECKS["model"]()  # the committed active version loads
