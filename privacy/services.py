@@ -66,7 +66,7 @@ def user_export(*, user: User) -> dict[str, Any]:
                 "available_after": entry.available_after,
                 "held_after": entry.held_after,
                 "description": entry.description,
-                "reason": entry.reason,
+                # Not the staff's internal reason: the admin form promises it is never shown to the person.
                 "screening_id": str(entry.screening_id) if entry.screening_id else None,
             }
             for entry in ledger
