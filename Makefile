@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast lint format worker beat bench bench-e2e migrate superuser clean serve ops-proof load screenshots schemathesis messages i18n-check
+.PHONY: run test test-fast lint format worker beat bench bench-e2e migrate superuser clean serve ops-proof load screenshots schemathesis messages i18n-check multihost
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,11 @@ serve: migrate
 # The operations proof of .ci/run: compose and Prometheus configs, then the loopback stack with real Prometheus.
 ops-proof: install
 	.ci/ops-proof
+
+# Several hosts in network namespaces (root, iproute2, haproxy, PostgreSQL and redis-server needed), 1,000 screenings
+# through a load balancer while a worker host, Redis, PostgreSQL and a web host fail in turn (docs/operations.md).
+multihost: install
+	$(BIN)/python -m tests.ops.multihost $(MULTIHOST_ARGS)
 
 # The API against its OpenAPI schema: schemathesis (schemathesis.toml) on its own production-settings stack with a
 # registered person's JWT, 25 examples per operation (PostgreSQL and redis-server needed; about a minute or two).
