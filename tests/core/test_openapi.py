@@ -246,3 +246,11 @@ class TestTheApiAsTheSchemaSays:
 
         assert response.status_code == 400
         assert list(response.json()["extra"]["fields"]) == ["instrument"]
+
+
+def test_deleting_the_account_documents_its_required_password_body(schema):
+    body = schema["paths"]["/api/v1/me/"]["delete"]["requestBody"]
+    component = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+
+    assert body["required"] is True
+    assert schema["components"]["schemas"][component]["required"] == ["password"]

@@ -561,9 +561,7 @@ def main() -> int:
             and audit.returncode == 0
             and report["screenings_total"] == expected
         )
-        print(
-            f"multihost: {'every check green' if ok else 'FAILED'} in {time.monotonic() - started:.0f} s"
-        )
+        print(f"multihost: {'every check green' if ok else 'FAILED'} in {time.monotonic() - started:.0f} s")
         return 0 if ok else 1
     finally:
         stack.stop()
