@@ -222,3 +222,14 @@ def test_the_answers_page_reads_back_what_was_typed_in_us_units():
 
     assert rows["How tall are you?"] == "5 ft 11 in (180.34 cm)"
     assert rows["How much do you weigh?"] == "180 lb (81.65 kg)"
+
+
+@pytest.mark.parametrize(("language", "checked"), [("ru", ("cm", "kg")), ("es", ("cm", "kg")), ("en", ("ft_in", "lb"))])
+def test_without_a_country_the_units_follow_the_country_the_language_suggests(client, member, language, checked):
+    member.language = language
+    member.save(update_fields=["language"])
+    client.force_login(member)
+
+    form = client.get(reverse("screening:new")).context["form"]
+
+    assert (form.initial["height_cm__unit"], form.initial["weight_kg__unit"]) == checked
