@@ -318,3 +318,27 @@ def test_a_member_still_stores_their_check_as_before(client, member):
 
     assert response.status_code == 302
     assert SymptomCheck.objects.filter(owner=member).count() == 1
+
+
+def test_a_gad7_taken_logged_out_is_scored_the_same_way(client):
+    from symptoms.instruments import GAD7
+
+    before = row_counts()
+
+    response = answer(client, "gad7", {item.key: 2 for item in GAD7.items})
+
+    assert response.status_code == 200
+    assert '<span class="big-number">14</span>' in response.content.decode()
+    assert 'id="safety"' not in response.content.decode()  # the GAD-7 has no self-harm item
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", "without an account"), ("es", "sin una cuenta"), ("ru", "без аккаунта")],
+)
+def test_the_privacy_notice_says_what_happens_to_a_check_without_an_account(client, language, words):
+    html = client.get(reverse("privacy"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    section = html[html.index('id="without-an-account"') :]
+    assert words in section[: section.index("</section>")]
