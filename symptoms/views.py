@@ -78,6 +78,53 @@ def new(request: HttpRequest, instrument_key: str) -> HttpResponse:
     return render(request, "symptoms/new.html", {"form": form, "instrument": instrument})
 
 
+@never_cache
+@login_required
+def detail(request: HttpRequest, check_id: UUID) -> HttpResponse:
+    check = symptom_check_get(user=request.user, check_id=check_id)
+    return render(request, "symptoms/detail.html", _result_context(request, check, check.definition.localized()))
+
+
+def _result_context(request: HttpRequest, check, instrument: Instrument, *, unsaved: bool = False) -> dict:
+    rows = [(item, instrument.option(check.answers[item.key])) for item in instrument.items]
+    difficulty = None
+    if instrument.difficulty and check.answers.get(instrument.difficulty.key) is not None:
+        difficulty = instrument.difficulty_option(check.answers[instrument.difficulty.key])
+    context = {
+        "check": check,
+        "instrument": instrument,
+        "band": instrument.band(check.band),
+        "rows": rows,
+        "difficulty": difficulty,
+        "help_resources": help_resources_for_request(request),
+        "unsaved": unsaved,
+    }
+    if unsaved:
+        context["sealed_check"] = symptom_check_seal(check=check)
+    return context
+
+
+def _fhir_response(resource: dict, filename: str) -> HttpResponse:
+    response = HttpResponse(json.dumps(resource, indent=2), content_type=CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@never_cache
+@login_required
+def fhir(request: HttpRequest, check_id: UUID) -> HttpResponse:
+    check = symptom_check_get(user=request.user, check_id=check_id)
+    filename = f"{check.instrument}-{check.created_at:%Y-%m-%d}-questionnaire-response.json"
+    return _fhir_response(questionnaire_response(check), filename)
+
+
+@never_cache
+@login_required
+def fhir_all(request: HttpRequest) -> HttpResponse:
+    checks = list(symptom_check_list(user=request.user).order_by("created_at"))
+    return _fhir_response(questionnaire_response_bundle(checks), "symptom-checks-fhir-bundle.json")
+
+
 def _new_without_account(request: HttpRequest, instrument: Instrument) -> HttpResponse:
     """The same form, scoring and safety path, with nothing stored: the result is the answer to the POST itself."""
     form = SymptomCheckForm(request.POST or None, instrument=instrument)
@@ -130,50 +177,3 @@ def _too_many(request: HttpRequest) -> HttpResponse | None:
     response = render(request, "symptoms/too_many.html", context, status=429)
     response["Retry-After"] = str(wait)
     return response
-
-
-def _result_context(request: HttpRequest, check, instrument: Instrument, *, unsaved: bool = False) -> dict:
-    rows = [(item, instrument.option(check.answers[item.key])) for item in instrument.items]
-    difficulty = None
-    if instrument.difficulty and check.answers.get(instrument.difficulty.key) is not None:
-        difficulty = instrument.difficulty_option(check.answers[instrument.difficulty.key])
-    context = {
-        "check": check,
-        "instrument": instrument,
-        "band": instrument.band(check.band),
-        "rows": rows,
-        "difficulty": difficulty,
-        "help_resources": help_resources_for_request(request),
-        "unsaved": unsaved,
-    }
-    if unsaved:
-        context["sealed_check"] = symptom_check_seal(check=check)
-    return context
-
-
-@never_cache
-@login_required
-def detail(request: HttpRequest, check_id: UUID) -> HttpResponse:
-    check = symptom_check_get(user=request.user, check_id=check_id)
-    return render(request, "symptoms/detail.html", _result_context(request, check, check.definition.localized()))
-
-
-def _fhir_response(resource: dict, filename: str) -> HttpResponse:
-    response = HttpResponse(json.dumps(resource, indent=2), content_type=CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-@never_cache
-@login_required
-def fhir(request: HttpRequest, check_id: UUID) -> HttpResponse:
-    check = symptom_check_get(user=request.user, check_id=check_id)
-    filename = f"{check.instrument}-{check.created_at:%Y-%m-%d}-questionnaire-response.json"
-    return _fhir_response(questionnaire_response(check), filename)
-
-
-@never_cache
-@login_required
-def fhir_all(request: HttpRequest) -> HttpResponse:
-    checks = list(symptom_check_list(user=request.user).order_by("created_at"))
-    return _fhir_response(questionnaire_response_bundle(checks), "symptom-checks-fhir-bundle.json")
