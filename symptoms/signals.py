@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.contrib.auth.signals import user_logged_in
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.dispatch import receiver
@@ -27,3 +28,12 @@ def _keep_the_visitors_check(sender: Any, user: Any, session: SessionBase | None
         session.set_expiry(None)
 
     transaction.on_commit(forget)
+
+
+@receiver(user_logged_in, dispatch_uid="symptoms-drop-the-visitors-check-at-log-in")
+def _drop_the_visitors_check(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    # Only a sign-up keeps it (whoever logs in next on a shared browser must not inherit it); a sign-up has already
+    # taken it out when it logs the new account in.
+    session = getattr(request, "session", None)
+    if session is not None and session.pop(UNSAVED_CHECK_SESSION_KEY, None):
+        session.set_expiry(None)

@@ -342,3 +342,15 @@ def test_the_privacy_notice_says_what_happens_to_a_check_without_an_account(clie
 
     section = html[html.index('id="without-an-account"') :]
     assert words in section[: section.index("</section>")]
+
+
+def test_logging_in_to_an_existing_account_drops_the_waiting_check(client, member):
+    sealed = answer(client).context["sealed_check"]
+    client.post(reverse("symptoms:keep"), {"check": sealed})
+
+    client.post(reverse("accounts:login"), {"username": member.email, "password": PASSWORD})
+
+    assert "_auth_user_id" in client.session
+    assert UNSAVED_CHECK_SESSION_KEY not in client.session
+    assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
+    assert not SymptomCheck.objects.exists()
