@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
@@ -11,7 +12,8 @@ from accounts.models import User
 EMAIL_TAKEN = gettext_lazy("An account with this email address already exists.")
 
 # Sent inside the registration's transaction, so what a receiver creates (billing: the wallet and welcome
-# credits) is all or nothing with the account. Receivers connect in their AppConfig.ready().
+# credits; symptoms: a check the visitor took before signing up) is all or nothing with the account. Receivers
+# connect in their AppConfig.ready(). Arguments: `user`, and `session`, the web sign-up's session (None from the API).
 user_registered = Signal()
 
 
@@ -25,8 +27,17 @@ def password_validate(*, password: str, email: str, display_name: str = "") -> N
     password_validation.validate_password(password, user=person)
 
 
-def user_register(*, email: str, password: str, display_name: str = "", language: str = "", country: str = "") -> User:
-    """A new account with whatever other apps attach to it (its wallet and welcome credits), all or nothing.
+def user_register(
+    *,
+    email: str,
+    password: str,
+    display_name: str = "",
+    language: str = "",
+    country: str = "",
+    session: SessionBase | None = None,
+) -> User:
+    """A new account with whatever other apps attach to it (its wallet and welcome credits, what the visitor left
+    waiting in their web `session` to be kept), all or nothing.
 
     The web form and the API call `password_validate` first to show field errors; this checks again so no other
     caller can create an account with a password the validators refuse.
@@ -45,7 +56,7 @@ def user_register(*, email: str, password: str, display_name: str = "", language
                 language=language_or_blank(language),
                 country=country_or_blank(country),
             )
-            user_registered.send(sender=User, user=user)
+            user_registered.send(sender=User, user=user, session=session)
     except IntegrityError as error:
         # Two sign-ups with the same address at once: the database's unique index decides.
         raise ValidationError({"email": [EMAIL_TAKEN]}) from error

@@ -31,11 +31,22 @@ def signup(request: HttpRequest) -> HttpResponse:
             display_name=form.cleaned_data["display_name"],
             language=translation.get_language(),
             country=form.cleaned_data["country"],
+            # What the visitor chose to keep before signing up (a symptom check) becomes the account's own.
+            session=request.session,
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Welcome! Your account is ready and your welcome credits are in your wallet."))
-        return redirect("home")
+        return redirect(_safe_next(request) or "home")
     return render(request, "accounts/signup.html", {"form": form})
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """The page a sign-up started from (`?next=`), when it is one of ours."""
+    next_url = request.GET.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return next_url if next_url and allowed else ""
 
 
 class WebAuthThrottle(AuthRateThrottle):

@@ -138,3 +138,9 @@ class EncryptedBooleanField(EncryptedFieldMixin, models.BooleanField):
     def from_text(self, text: str) -> Any:
         # "1"/"0" and "t"/"f": a boolean column cast to text before its rows were encrypted (SQLite, PostgreSQL).
         return text.strip().lower() in ("true", "1", "t")
+
+
+def health_data_fernet() -> MultiFernet:
+    """The keys the encrypted fields use (FIELD_ENCRYPTION_KEYS, or the derived ones), for health data held outside
+    a model field: a visitor's symptom check waiting in their session to be kept (symptoms.services)."""
+    return EncryptedFieldMixin().f

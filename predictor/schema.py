@@ -12,6 +12,7 @@ Cleaned answers (the output of `validate_answers`) always hold every key:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
@@ -95,6 +96,10 @@ def format_number(value: float | int | None) -> str:
     return text.rstrip("0").rstrip(separator) if separator in text else text
 
 
+# A measurement typed in another unit is kept to this many decimals of the question's own unit (see to_canonical).
+CANONICAL_DECIMALS = 4
+
+
 @dataclass(frozen=True)
 class UnitChoice:
     """One way to enter a measurement. The answer is always stored in the question's own (metric) unit.
@@ -108,11 +113,14 @@ class UnitChoice:
     parts: tuple[tuple[str, str, float], ...]  # (part key, its unit shown beside the box, canonical units per one)
 
     def to_canonical(self, values: Mapping[str, float]) -> float:
-        """The measurement in the question's unit, to 0.1: 180 lb -> 81.6 kg, 5 ft 11 in -> 180.3 cm."""
-        return round(sum(values.get(key, 0) * factor for key, _, factor in self.parts), 1)
+        """The measurement in the question's unit, to 0.0001: 180 lb -> 81.6466 kg, 5 ft 11 in -> 180.34 cm.
+
+        Fine enough that `from_canonical` gives back what was typed (180 lb, not 179.9 lb); BMI does not care.
+        """
+        return round(sum(values.get(key, 0) * factor for key, _, factor in self.parts), CANONICAL_DECIMALS)
 
     def from_canonical(self, value: float) -> dict[str, float]:
-        """A stored value in this unit's boxes: 180.3 cm -> {"ft": 5, "in": 11}; 81.6 kg -> {"lb": 179.9}."""
+        """A stored value in this unit's boxes: 180.34 cm -> {"ft": 5, "in": 11}; 81.6466 kg -> {"lb": 180.0}."""
         if len(self.parts) == 1:
             key, _, factor = self.parts[0]
             return {key: round(value / factor, 1)}
@@ -121,6 +129,12 @@ class UnitChoice:
         per_big = round(big_factor / small_factor)
         return {big: total_small // per_big, small: total_small % per_big}
 
+
+# Where a person who has not chosen is offered feet and inches and pounds first. Decided: the United States only,
+# where people give their height and weight in US customary units; everywhere else (the UK, Mexico and Russia
+# included) the question's metric unit comes first, and a person who prefers the other picks it once (it is kept on
+# their account, `User.preferred_units`).
+US_CUSTOMARY_COUNTRIES = frozenset({"US"})
 
 CENTIMETRES = UnitChoice("cm", gettext_lazy("centimetres"), (("value", "cm", 1.0),))
 FEET_INCHES = UnitChoice("ft_in", gettext_lazy("feet and inches"), (("ft", "ft", 30.48), ("in", "in", 2.54)))
@@ -144,11 +158,18 @@ class Question:
     optional: bool = True
     # Money: "$45,000" and "45k" are read as 45000.
     currency: bool = False
-    # Other ways to enter a measurement; the first is the default shown to a person who has not chosen yet.
+    # Other ways to enter a measurement; `default_unit` says which one a person who has not chosen yet sees.
     unit_choices: tuple[UnitChoice, ...] = ()
 
     def unit_choice(self, key: str) -> UnitChoice | None:
         return next((choice for choice in self.unit_choices if choice.key == key), None)
+
+    def default_unit(self, country: str) -> str:
+        """The unit offered to a person who has not chosen one: the question's own (metric) unit, except in a
+        country that measures people in US customary units (feet and inches, pounds)."""
+        if country.upper() in US_CUSTOMARY_COUNTRIES:
+            return next((choice.key for choice in self.unit_choices if choice.key != self.unit), self.unit)
+        return self.unit
 
     def choice_label(self, value: str) -> str:
         return str(dict(self.choices).get(value, value))
@@ -480,6 +501,9 @@ def body_size_warning(*, height_cm: float, weight_kg: float, weight_unit: str = 
     return None
 
 
+# A comma that is not between a digit and exactly three more digits: "1,5", "12,50", ",5", "1,5000".
+MISPLACED_THOUSANDS_COMMA = re.compile(r"(?<!\d),|,(?!\d{3}(?!\d))")
+DECIMAL_POINT_MESSAGE = gettext_lazy("Use a point for decimals, for example 1.5.")
 MONEY_MESSAGE = gettext_lazy("Enter an amount in US dollars, for example 45000, $45,000 or 45k.")
 
 
@@ -496,6 +520,10 @@ def _plain_digits(text: str) -> str:
     """
     text = text.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
     if formats.get_format("DECIMAL_SEPARATOR") == ".":
+        # English: a comma groups thousands and nothing else. "1,5" is a decimal comma from another habit, and
+        # reading it as 15 (as stripping the comma did) stores ten times the answer: refuse it instead.
+        if MISPLACED_THOUSANDS_COMMA.search(text):
+            raise ValueError(str(DECIMAL_POINT_MESSAGE))
         return text.replace(",", "")
     marks = [index for index, char in enumerate(text) if char in ",."]
     if not marks:
@@ -506,6 +534,20 @@ def _plain_digits(text: str) -> str:
         return text[:last] + text[last + 1 :]
     whole = "".join(char for char in text[:last] if char not in ",.")
     return f"{whole}.{text[last + 1 :]}"
+
+
+def read_number(text: str) -> float:
+    """A number typed in a box, read the way the active language writes numbers (the same reading as the schema's
+    own questions): "70,5" is 70.5 in Spanish and Russian; in English "1,200" is 1200 and "1,5" is refused.
+    Raises ValueError with a message to show beside the box."""
+    digits = _plain_digits(text)
+    try:
+        number = float(digits)
+    except ValueError:
+        raise ValueError(_("Enter a number.")) from None
+    if not math.isfinite(number):
+        raise ValueError(_("Enter a number."))
+    return number
 
 
 def _clean_number(question: Question, value: Any) -> int | float:

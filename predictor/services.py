@@ -24,6 +24,7 @@ from predictor.features import answers_to_columns
 from predictor.imputation import Estimate, estimate
 from predictor.registry import LoadedVersion, loaded_version
 from predictor.schema import (
+    DECIMAL_POINT_MESSAGE,
     NONE_OF_THESE,
     QUESTIONS,
     SCHEMA_VERSION,
@@ -31,6 +32,7 @@ from predictor.schema import (
     Question,
     body_size_warning,
     format_number,
+    read_number,
     schema_as_dict,
     unit_label,
     validate_answers,
@@ -39,6 +41,7 @@ from predictor.scorers import LogisticScorer
 from predictor.whatifs import instead_in_words, what_if_answers, what_if_results
 
 __all__ = [
+    "DECIMAL_POINT_MESSAGE",
     "NONE_OF_THESE",
     "QUESTIONS",
     "RISK_BANDS",
@@ -69,6 +72,7 @@ __all__ = [
     "predict_with_what_ifs",
     "price",
     "prices",
+    "read_number",
     "schema_as_dict",
     "suggest_model",
     "unit_label",

@@ -4,7 +4,12 @@ The form only collects what was typed. Whether an answer is valid (required, in 
 once, by `predictor.schema.validate_answers` inside `screening_submit`; `add_answer_errors` puts those messages
 back beside their questions. Two things happen here first, both defined by the schema: a measurement typed in
 another unit (feet and inches, pounds) is converted to the question's own unit, and a height and weight that are
-probably a slip are asked about (`body_size_warning`) until the person confirms them.
+probably a slip are asked about (`body_size_warning`) until the person confirms them. When either of those (or the
+model choice) stops the form, it asks the same `validate_answers` about every other answer, so one round shows
+every error, never one slip hiding the rest.
+
+Numbers in every box are read the way the page's language writes them (`predictor.schema.read_number`): "70,5" kg
+in Spanish or Russian is 70.5, and in English "1,5" is refused rather than read as 15.
 """
 
 from __future__ import annotations
@@ -18,15 +23,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from predictor.services import (
+    DECIMAL_POINT_MESSAGE,
     NONE_OF_THESE,
     QUESTIONS,
     SECTIONS,
+    AnswersInvalid,
     Question,
     Suggestion,
     body_size_warning,
     format_number,
+    read_number,
     suggest_model,
     unit_label,
+    validate_answers,
 )
 
 PREFER_NOT_TO_SAY = gettext_lazy("Prefer not to say")
@@ -62,9 +71,18 @@ def part_field(question: Question, unit_key: str, part: str) -> str:
     return question.key if unit_key == question.unit else f"{question.key}__{unit_key}_{part}"
 
 
-def _plain_number(text: str) -> float | None:
+def _stored_number(text: str) -> float | None:
+    """A number the site wrote itself (an earlier check's answer as form initial data): Python's own notation."""
     try:
-        return float(str(text).strip().replace(",", ""))
+        return float(str(text))
+    except ValueError:
+        return None
+
+
+def _typed_number(text: str) -> float | None:
+    """A number a person typed, in the page's language; None when it is not one."""
+    try:
+        return read_number(str(text))
     except ValueError:
         return None
 
@@ -105,6 +123,7 @@ class ScreeningForm(forms.Form):
         models: list[dict[str, Any]],
         available_credits: int,
         preferred_units: dict[str, str] | None = None,
+        country: str = "",
         earlier_answers: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -122,7 +141,7 @@ class ScreeningForm(forms.Form):
         # One key per rendered form, sent to screening_submit as its idempotency key: a double click or a
         # resent POST returns the same screening instead of charging twice.
         self.fields[KEY_FIELD] = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
-        self._add_unit_fields(preferred_units or {})
+        self._add_unit_fields(preferred_units or {}, country=country)
         self.fields[CONFIRM_BODY_SIZE_FIELD] = forms.BooleanField(
             required=False, label=_("Yes, this height and weight are right")
         )
@@ -140,7 +159,7 @@ class ScreeningForm(forms.Form):
                 if self.suggestion is not None:
                     self.initial[MODEL_FIELD] = self.suggestion.model_key
 
-    def _add_unit_fields(self, preferred: dict[str, str]) -> None:
+    def _add_unit_fields(self, preferred: dict[str, str], *, country: str) -> None:
         for question in UNIT_QUESTIONS:
             name = unit_field(question)
             self.fields[name] = forms.ChoiceField(
@@ -149,9 +168,10 @@ class ScreeningForm(forms.Form):
                 widget=forms.RadioSelect,
                 required=False,
             )
+            # The person's own choice once made; until then, the unit of their country (metric but in the US).
             chosen = preferred.get(question.key)
             if question.unit_choice(chosen or "") is None:
-                chosen = question.unit_choices[0].key
+                chosen = question.default_unit(country)
             self.initial.setdefault(name, chosen)
             for choice in question.unit_choices:
                 if choice.key == question.unit:
@@ -165,7 +185,7 @@ class ScreeningForm(forms.Form):
                         widget=_number_widget(question),
                     )
             # An earlier answer ("Check again") shown in the unit the person uses.
-            stored = _plain_number(self.initial.get(question.key, "")) if self.initial.get(question.key) else None
+            stored = _stored_number(self.initial.get(question.key, "")) if self.initial.get(question.key) else None
             unit = question.unit_choice(chosen)
             if stored is not None and unit is not None and unit.key != question.unit:
                 for part, value in unit.from_canonical(stored).items():
@@ -190,16 +210,34 @@ class ScreeningForm(forms.Form):
             if not any(typed.values()):
                 data[question.key] = ""
                 continue
-            numbers = {part: _plain_number(text) if text else 0.0 for part, text in typed.items()}
-            if any(number is None or number < 0 for number in numbers.values()):
-                self.add_error(question.key, _("Enter numbers only, for example 5 and 9."))
+            try:
+                numbers = {part: read_number(text) if text else 0.0 for part, text in typed.items()}
+            except ValueError as error:
+                # "1,5" in English says how to write it; anything else ("5'10", "180 lb") shows the boxes' example.
+                refused = str(error) if str(error) == str(DECIMAL_POINT_MESSAGE) else _unit_hint(unit)
+                self.add_error(question.key, refused)
+                continue
+            if any(number < 0 for number in numbers.values()):
+                self.add_error(question.key, _unit_hint(unit))
                 continue
             data[question.key] = f"{unit.to_canonical(numbers):g}"
         self._ask_about_body_size(data)
+        if self.errors:
+            self._add_other_answer_errors()
         return data
 
+    def _add_other_answer_errors(self) -> None:
+        """The schema's messages for every answer the form's own checks did not already stop on."""
+        try:
+            validate_answers(self.answers())
+        except AnswersInvalid as error:
+            for key, messages in error.errors.items():
+                if key in self.fields and not self.has_error(key):
+                    for message in messages:
+                        self.add_error(key, message)
+
     def _ask_about_body_size(self, data: dict[str, Any]) -> None:
-        height, weight = _plain_number(data.get("height_cm") or ""), _plain_number(data.get("weight_kg") or "")
+        height, weight = _typed_number(data.get("height_cm") or ""), _typed_number(data.get("weight_kg") or "")
         if not height or not weight or self.has_error("height_cm") or self.has_error("weight_kg"):
             return
         weight_unit = "lb" if data.get("weight_kg__unit") == "lb" else "kg"
@@ -303,6 +341,12 @@ class ScreeningForm(forms.Form):
             field = key if key in self.fields else None
             for message in messages:
                 self.add_error(field, message)
+
+
+def _unit_hint(unit: Any) -> str:
+    if len(unit.parts) > 1:
+        return _("Enter numbers only, for example 5 and 9.")
+    return _("Enter a number only, for example 180.")
 
 
 def initial_from(screening_answers: dict[str, Any], model_key: str) -> dict[str, Any]:

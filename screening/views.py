@@ -22,7 +22,7 @@ from billing.exceptions import InsufficientCredits
 from billing.models import LedgerEntry
 from billing.selectors import allowance_next, entry_description, wallet_balance
 from core.http import answer_wait_preference, preferred_wait
-from core.selectors import help_resources_for_request
+from core.selectors import help_country, help_resources_for_request
 from predictor.services import PredictorError, factors_in_words, model_catalogue
 from screening.exceptions import AnswersRejected, IdempotencyConflict, ModelNotOffered
 from screening.forms import MODEL_FIELD, ScreeningForm, answers_for_display, initial_from
@@ -59,6 +59,8 @@ def new(request: HttpRequest) -> HttpResponse:
         models=models,
         available_credits=balance["available"],
         preferred_units=request.user.preferred_units,
+        # Units for someone who has not chosen yet: their account's country, else the one their language suggests.
+        country=help_country(country=request.user.country),
         earlier_answers=earlier.answers if earlier is not None else None,
     )
     if request.method == "POST" and form.is_valid():

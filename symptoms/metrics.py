@@ -5,8 +5,15 @@ from prometheus_client import Counter
 from symptoms.instruments import INSTRUMENTS
 
 SUBMITTED = Counter("mhc_symptom_checks_total", "Symptom self-checks scored", ["instrument"])
+# Checks taken without an account: scored and shown, never stored (a kept one is counted again by SUBMITTED).
+SCORED_WITHOUT_ACCOUNT = Counter(
+    "mhc_symptom_checks_without_account_total",
+    "Symptom self-checks scored for a visitor without an account",
+    ["instrument"],
+)
 # How often the safety path (crisis resources before the score) opens. Deliberately without any label.
 SAFETY_PATH = Counter("mhc_symptom_safety_path_total", "Symptom checks that opened the safety path")
 
 for _key in INSTRUMENTS:
     SUBMITTED.labels(instrument=_key)
+    SCORED_WITHOUT_ACCOUNT.labels(instrument=_key)

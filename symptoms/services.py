@@ -1,13 +1,24 @@
-"""Symptom self-checks: validate, score and store in one step. Free, and never queued: it is a sum, not a model."""
+"""Symptom self-checks: validate, score and store in one step. Free, and never queued: it is a sum, not a model.
+
+A visitor without an account gets the same validation and scoring (`symptom_check_score`) with nothing stored. If
+they choose to keep the result by signing up, it waits in their session sealed with the health-data keys
+(`symptom_check_seal`), for an hour at most, and becomes the new account's first check inside the sign-up's
+transaction (`symptom_check_keep`, from the receiver in symptoms.signals).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cryptography.fernet import InvalidToken
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from core.fields import health_data_fernet
 from core.fingerprints import fingerprint_matches, request_fingerprint
 from symptoms import metrics
 from symptoms.exceptions import (
@@ -16,13 +27,16 @@ from symptoms.exceptions import (
     SymptomAnswersInvalid,
     SymptomAnswersRejected,
 )
-from symptoms.instruments import INSTRUMENTS, score, validate_answers
+from symptoms.instruments import INSTRUMENTS, Instrument, score, validate_answers
 from symptoms.models import SymptomCheck
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 logger = logging.getLogger(__name__)
+
+# How long a visitor's result may wait to be kept (the sealed token's own timestamp says when it was made).
+UNSAVED_CHECK_MAX_AGE_SECONDS = 60 * 60
 
 
 @dataclass(frozen=True)
@@ -45,11 +59,7 @@ def _replay(*, user: User, idempotency_key: str, content: dict[str, Any]) -> Sym
     return SymptomSubmission(check=earlier, created=False)
 
 
-def symptom_check_submit(
-    *, user: User, instrument_key: str, answers: Any, idempotency_key: str = ""
-) -> SymptomSubmission:
-    """Score one questionnaire for its owner. The same Idempotency-Key and body return the earlier check;
-    the same key with another body is refused."""
+def _validated(instrument_key: str, answers: Any) -> tuple[Instrument, dict[str, Any]]:
     instrument = INSTRUMENTS.get(instrument_key)
     if instrument is None:
         raise InstrumentNotOffered(
@@ -57,9 +67,17 @@ def symptom_check_submit(
             extra={"fields": {"instrument": [f"Choose one of: {', '.join(INSTRUMENTS)}."]}},
         )
     try:
-        cleaned = validate_answers(instrument, answers)
+        return instrument, validate_answers(instrument, answers)
     except SymptomAnswersInvalid as error:
         raise SymptomAnswersRejected(extra={"fields": error.errors}) from error
+
+
+def symptom_check_submit(
+    *, user: User, instrument_key: str, answers: Any, idempotency_key: str = ""
+) -> SymptomSubmission:
+    """Score one questionnaire for its owner. The same Idempotency-Key and body return the earlier check;
+    the same key with another body is refused."""
+    instrument, cleaned = _validated(instrument_key, answers)
 
     content = _fingerprinted(instrument.key, cleaned)
     if idempotency_key and (replay := _replay(user=user, idempotency_key=idempotency_key, content=content)):
@@ -88,3 +106,56 @@ def symptom_check_submit(
         metrics.SAFETY_PATH.inc()  # counted apart, never logged: the log line below is the same for everyone
     logger.info("symptom check scored", extra={"symptom_check_id": str(check.id), "instrument": instrument.key})
     return SymptomSubmission(check=check, created=True)
+
+
+def symptom_check_score(*, instrument_key: str, answers: Any) -> SymptomCheck:
+    """Score one questionnaire for a visitor without an account, exactly as `symptom_check_submit` would, and
+    store nothing: the check returned has no owner and is never saved. Nothing about it is logged but the
+    instrument; the metrics count it like any check (instrument only), and the safety path without a label."""
+    instrument, cleaned = _validated(instrument_key, answers)
+    result = score(instrument, cleaned)
+    metrics.SCORED_WITHOUT_ACCOUNT.labels(instrument=instrument.key).inc()
+    if result.safety_flag:
+        metrics.SAFETY_PATH.inc()
+    logger.info("symptom check scored without an account", extra={"instrument": instrument.key})
+    return SymptomCheck(
+        instrument=instrument.key,
+        answers=cleaned,
+        total=result.total,
+        band=result.band.key,
+        safety_flag=result.safety_flag,
+        created_at=timezone.now(),
+    )
+
+
+def symptom_check_seal(*, check: SymptomCheck) -> str:
+    """An unsaved check's instrument and answers, encrypted with the health-data keys (core.fields) and stamped
+    with the time: what may wait in a visitor's session, for `UNSAVED_CHECK_MAX_AGE_SECONDS`, to be kept."""
+    payload = json.dumps({"instrument": check.instrument, "answers": check.answers}, separators=(",", ":"))
+    return health_data_fernet().encrypt(payload.encode()).decode()
+
+
+def symptom_check_unseal(*, sealed: str) -> dict[str, Any] | None:
+    """The instrument and answers of a sealed check, or None when it is older than an hour, altered or not ours."""
+    try:
+        payload = health_data_fernet().decrypt(sealed.encode(), ttl=UNSAVED_CHECK_MAX_AGE_SECONDS)
+        content = json.loads(payload)
+    except (InvalidToken, ValueError, TypeError):
+        return None
+    if not isinstance(content, dict) or not isinstance(content.get("answers"), dict):
+        return None
+    return content
+
+
+def symptom_check_keep(*, user: User, sealed: str) -> SymptomSubmission | None:
+    """A visitor's sealed check as `user`'s own, validated and scored again; None when it has expired. Called in
+    the sign-up's transaction. Keeping the same sealed check twice stores it once (its idempotency key)."""
+    content = symptom_check_unseal(sealed=sealed)
+    if content is None:
+        return None
+    return symptom_check_submit(
+        user=user,
+        instrument_key=str(content.get("instrument", "")),
+        answers=content["answers"],
+        idempotency_key="kept:" + hashlib.sha256(sealed.encode()).hexdigest(),
+    )

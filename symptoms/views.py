@@ -1,45 +1,62 @@
-"""Symptom questionnaires, their results and FHIR downloads. Thin: parse, call one service or selector, render."""
+"""Symptom questionnaires, their results and FHIR downloads. Thin: parse, call one service or selector, render.
+
+The questionnaires and their scores need no account (docs/symptoms.md#without-an-account): a visitor's check is
+scored and shown, and stored only if they choose to keep it by signing up.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from core.selectors import help_resources_for_request
 from symptoms.exceptions import IdempotencyConflict, SymptomAnswersRejected
 from symptoms.fhir import CONTENT_TYPE, questionnaire_response, questionnaire_response_bundle
 from symptoms.forms import SymptomCheckForm
-from symptoms.instruments import INSTRUMENTS
+from symptoms.instruments import INSTRUMENTS, Instrument
 from symptoms.selectors import symptom_check_get, symptom_check_list, symptom_latest
-from symptoms.services import symptom_check_submit
+from symptoms.services import (
+    UNSAVED_CHECK_MAX_AGE_SECONDS,
+    symptom_check_score,
+    symptom_check_seal,
+    symptom_check_submit,
+    symptom_check_unseal,
+)
+from symptoms.signals import UNSAVED_CHECK_SESSION_KEY
+from symptoms.throttling import VisitorCheckThrottle
 
 RECENT_CHECKS = 20
 
 
 @never_cache
-@login_required
 def index(request: HttpRequest) -> HttpResponse:
-    latest = symptom_latest(user=request.user)
+    signed_in = request.user.is_authenticated
+    latest = symptom_latest(user=request.user) if signed_in else {}
     instruments = [{"instrument": i, "latest": latest.get(key)} for key, i in INSTRUMENTS.items()]
-    recent = symptom_check_list(user=request.user)[:RECENT_CHECKS]
+    recent = symptom_check_list(user=request.user)[:RECENT_CHECKS] if signed_in else []
     return render(request, "symptoms/index.html", {"instruments": instruments, "recent": recent})
 
 
 @never_cache
-@login_required
 def new(request: HttpRequest, instrument_key: str) -> HttpResponse:
     instrument = INSTRUMENTS.get(instrument_key)
     if instrument is None:
         raise Http404("No such questionnaire.")
     # The published version for the page's language, or the English original with a note (instrument.is_fallback).
     instrument = instrument.localized()
+    if not request.user.is_authenticated:
+        return _new_without_account(request, instrument)
     form = SymptomCheckForm(request.POST or None, instrument=instrument)
     if request.method == "POST" and form.is_valid():
         try:
@@ -65,7 +82,10 @@ def new(request: HttpRequest, instrument_key: str) -> HttpResponse:
 @login_required
 def detail(request: HttpRequest, check_id: UUID) -> HttpResponse:
     check = symptom_check_get(user=request.user, check_id=check_id)
-    instrument = check.definition.localized()
+    return render(request, "symptoms/detail.html", _result_context(request, check, check.definition.localized()))
+
+
+def _result_context(request: HttpRequest, check, instrument: Instrument, *, unsaved: bool = False) -> dict:
     rows = [(item, instrument.option(check.answers[item.key])) for item in instrument.items]
     difficulty = None
     if instrument.difficulty and check.answers.get(instrument.difficulty.key) is not None:
@@ -77,8 +97,11 @@ def detail(request: HttpRequest, check_id: UUID) -> HttpResponse:
         "rows": rows,
         "difficulty": difficulty,
         "help_resources": help_resources_for_request(request),
+        "unsaved": unsaved,
     }
-    return render(request, "symptoms/detail.html", context)
+    if unsaved:
+        context["sealed_check"] = symptom_check_seal(check=check)
+    return context
 
 
 def _fhir_response(resource: dict, filename: str) -> HttpResponse:
@@ -100,3 +123,57 @@ def fhir(request: HttpRequest, check_id: UUID) -> HttpResponse:
 def fhir_all(request: HttpRequest) -> HttpResponse:
     checks = list(symptom_check_list(user=request.user).order_by("created_at"))
     return _fhir_response(questionnaire_response_bundle(checks), "symptom-checks-fhir-bundle.json")
+
+
+def _new_without_account(request: HttpRequest, instrument: Instrument) -> HttpResponse:
+    """The same form, scoring and safety path, with nothing stored: the result is the answer to the POST itself."""
+    form = SymptomCheckForm(request.POST or None, instrument=instrument)
+    if request.method == "POST":
+        if refused := _too_many(request):
+            return refused
+        if form.is_valid():
+            try:
+                check = symptom_check_score(instrument_key=instrument.key, answers=form.answers())
+            except SymptomAnswersRejected as error:
+                form.add_answer_errors(error.extra.get("fields", {}))
+            else:
+                return render(
+                    request, "symptoms/detail.html", _result_context(request, check, instrument, unsaved=True)
+                )
+    return render(request, "symptoms/new.html", {"form": form, "instrument": instrument})
+
+
+@require_POST
+@never_cache
+def keep(request: HttpRequest) -> HttpResponse:
+    """A visitor asked to keep the result on screen: it waits, sealed, in their session while they sign up."""
+    if request.user.is_authenticated:
+        return redirect("symptoms:index")
+    if refused := _too_many(request):
+        return refused
+    sealed = request.POST.get("check", "")
+    if symptom_check_unseal(sealed=sealed) is None:
+        messages.error(request, _("That result is more than an hour old, so it is gone. You can answer again."))
+        return redirect("symptoms:index")
+    request.session[UNSAVED_CHECK_SESSION_KEY] = sealed
+    # The session holds nothing else for a visitor: it ends when the sealed result would be refused anyway.
+    request.session.set_expiry(UNSAVED_CHECK_MAX_AGE_SECONDS)
+    messages.info(
+        request,
+        _(
+            "Create your account below and your result will be kept as your first check. If you do not, it is "
+            "forgotten within an hour."
+        ),
+    )
+    return redirect(f"{reverse('accounts:signup')}?{urlencode({'next': reverse('symptoms:index')})}")
+
+
+def _too_many(request: HttpRequest) -> HttpResponse | None:
+    throttle = VisitorCheckThrottle()
+    if throttle.allow_request(request, None):
+        return None
+    wait = math.ceil(throttle.wait() or 1)
+    context = {"wait_minutes": math.ceil(wait / 60), "help_resources": help_resources_for_request(request)}
+    response = render(request, "symptoms/too_many.html", context, status=429)
+    response["Retry-After"] = str(wait)
+    return response

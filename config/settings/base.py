@@ -285,6 +285,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         # Password-guessing surface: login, token and registration endpoints.
         "auth": env("THROTTLE_AUTH_RATE", default="20/min"),
+        # Symptom checks without an account, per client address (docs/symptoms.md#without-an-account).
+        "symptoms_visitor": env("THROTTLE_SYMPTOMS_VISITOR_RATE", default="30/hour"),
     },
 }
 SIMPLE_JWT = {

@@ -16,6 +16,7 @@ from symptoms import metrics as symptom_metrics
 TOLD = {
     "mhc_screenings_submitted": "how many checks were made",
     "mhc_symptom_checks": "how many checks were made",
+    "mhc_symptom_checks_without_account": "our service statistics count the check only in totals",
     "mhc_screenings_completed": "how many gave each result level",
     "mhc_screening_estimate": "each range of estimates",
     "mhc_symptom_safety_path": "how many self-checks led us to show where to get help right away",

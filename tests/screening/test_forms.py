@@ -164,11 +164,12 @@ def test_feet_inches_and_pounds_give_the_same_bmi_as_the_same_body_in_metric():
         height_cm__unit="ft_in",
         weight_kg__unit="lb",
     ).answers()
-    metric = bound({"height_cm": "180.3", "weight_kg": "81.6"}, height_cm__unit="cm", weight_kg__unit="kg").answers()
+    metric = bound({"height_cm": "180.34", "weight_kg": "81.6466"}, height_cm__unit="cm", weight_kg__unit="kg")
 
-    assert (us["height_cm"], us["weight_kg"]) == ("180.3", "81.6")
+    # 71 in x 2.54 and 180 lb x 0.45359237, kept to 0.0001 so that 180 lb reads back as 180 lb, not 179.9.
+    assert (us["height_cm"], us["weight_kg"]) == ("180.34", "81.6466")
     assert body_mass_index(height_cm=float(us["height_cm"]), weight_kg=float(us["weight_kg"])) == body_mass_index(
-        height_cm=float(metric["height_cm"]), weight_kg=float(metric["weight_kg"])
+        height_cm=float(metric.answers()["height_cm"]), weight_kg=float(metric.answers()["weight_kg"])
     )
 
 
@@ -236,7 +237,9 @@ def test_the_preferred_unit_is_chosen_and_an_earlier_answer_shown_in_it():
     assert form.initial["weight_kg__unit"] == "kg"
 
 
-def test_us_units_are_offered_first_to_someone_who_has_not_chosen():
-    form = make_form()
+def test_us_units_are_offered_first_only_in_the_us_to_someone_who_has_not_chosen():
+    us = ScreeningForm(models=MODELS, available_credits=10, country="US")
+    unknown = make_form()
 
-    assert (form.initial["height_cm__unit"], form.initial["weight_kg__unit"]) == ("ft_in", "lb")
+    assert (us.initial["height_cm__unit"], us.initial["weight_kg__unit"]) == ("ft_in", "lb")
+    assert (unknown.initial["height_cm__unit"], unknown.initial["weight_kg__unit"]) == ("cm", "kg")

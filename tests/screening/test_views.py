@@ -387,7 +387,7 @@ def test_us_units_are_stored_in_metric_and_remembered_for_the_next_check(member_
 
     assert response.status_code == 302
     screening = Screening.objects.get(owner=member)
-    assert (screening.answers["height_cm"], screening.answers["weight_kg"]) == (180.3, 81.6)
+    assert (screening.answers["height_cm"], screening.answers["weight_kg"]) == (180.34, 81.6466)
     member.refresh_from_db()
     assert member.preferred_units == {"height_cm": "ft_in", "weight_kg": "lb"}
     assert member_client.get(reverse("screening:new")).context["form"].initial["weight_kg__unit"] == "lb"
