@@ -1,10 +1,10 @@
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils.functional import lazy
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.selectors import user_email_taken
@@ -129,3 +129,22 @@ class CountryForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["country"].choices = country_choices()
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """Django's reset form, its e-mail sent by a retried task instead of inside the request.
+
+    With the mail server unreachable the page used to say "sent" and the mail was lost. The task retries, and
+    counts and logs (by id) a mail it finally could not send. The page says the same whether or not the address
+    has an account.
+    """
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
+        from accounts.tasks import send_password_reset
+
+        send_password_reset.delay(
+            user_id=context["user"].pk,
+            domain=context["domain"],
+            use_https=context["protocol"] == "https",
+            language=get_language(),
+        )

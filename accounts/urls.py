@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from accounts import views
+from accounts.forms import QueuedPasswordResetForm
 from core.throttling import auth_rate_limited
 
 app_name = "accounts"
@@ -21,7 +22,9 @@ urlpatterns = [
         "password/reset/",
         # Rate-limited: each request sends an e-mail to whatever address is typed in.
         auth_rate_limited(
-            auth_views.PasswordResetView.as_view(success_url=reverse_lazy("accounts:password_reset_done"))
+            auth_views.PasswordResetView.as_view(
+                form_class=QueuedPasswordResetForm, success_url=reverse_lazy("accounts:password_reset_done")
+            )
         ),
         name="password_reset",
     ),

@@ -5,8 +5,10 @@ the same tests run on PostgreSQL and Redis, and the tests marked `postgres` / `r
 """
 
 import os
+import socket
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.core.cache import cache
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
@@ -102,3 +104,52 @@ def member_api(member) -> APIClient:
     client = APIClient()
     client.force_authenticate(member)
     return client
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Mailbox:
+    """An aiosmtpd handler that keeps every message it accepts; `refuse` first answers that many with a 451."""
+
+    def __init__(self) -> None:
+        self.envelopes: list = []
+        self.refuse = 0
+        self.refused = 0
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        if self.refused < self.refuse:
+            self.refused += 1
+            return "451 Requested action aborted: try again later"
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on a free localhost port, and Django's SMTP backend pointed at it."""
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    yield mailbox
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_down(settings):
+    """Django's SMTP backend pointed at a localhost port nothing listens on: every send is refused at once."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = free_port()
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = 2
