@@ -137,7 +137,7 @@ DEFAULT_HELP_RESOURCES: tuple[DefaultHelpResource, ...] = (
     ),
     DefaultHelpResource(
         name="Crisis Text Line",
-        description=_("Text with a trained crisis counselor, any time."),
+        description=_("Text with a trained crisis counsellor, any time."),
         text=_("Text HOME to 741741"),
         sms_number="741741",
         sms_body="HOME",

@@ -124,6 +124,10 @@ def _uuid_or_404(value: str) -> UUID:
 def detail(request: HttpRequest, screening_id: UUID) -> HttpResponse:
     screening = screening_get(user=request.user, screening_id=screening_id)
     context = _result_context(screening, request)
+    if not screening.is_finished and symptom_safety_active(user=request.user):
+        # While the estimate is worked out, the crisis lines already come first.
+        context["safety_active"] = True
+        context["help_resources"] = help_resources_for_request(request)
     context["answers"] = answers_for_display(screening.answers, units=request.user.preferred_units)
     return render(request, "screening/detail.html", context)
 
@@ -202,7 +206,13 @@ def _result_context(screening: Screening, request: HttpRequest) -> dict[str, Any
     # Stored in English with the result; worded again in the reader's language from the stored answers.
     answers = screening.answers if screening.status == Screening.Status.DONE else {}
     factors = factors_in_words(screening.factors, answers)
-    safety_active = symptom_safety_active(user=screening.owner)
+    symptoms = symptom_invitation(user=screening.owner) if screening.status == Screening.Status.DONE else None
+    # The safety path (latest PHQ-9 item 9 above 0) is read from the invitation's PHQ-9 when there is one, so a
+    # poll while the model works reads nothing more; the page itself asks for a pending check (detail()).
+    if symptoms is not None:
+        safety_active = bool(symptoms["latest"] is not None and symptoms["latest"].safety_flag)
+    else:
+        safety_active = screening.is_finished and symptom_safety_active(user=screening.owner)
     return {
         "screening": screening,
         "percent": percent(probability) if probability is not None else "",
@@ -218,7 +228,7 @@ def _result_context(screening: Screening, request: HttpRequest) -> dict[str, Any
         "factors_lower": [f for f in factors if f.get("direction") != "raises"],
         "poll_url": reverse("screening:status", args=[screening.id]) if not screening.is_finished else "",
         # Shown beside a finished estimate only, so a poll while the model works reads nothing more.
-        "symptoms": symptom_invitation(user=screening.owner) if screening.status == Screening.Status.DONE else None,
+        "symptoms": symptoms,
         "pictures": result_pictures(probability=probability, base_rate=base_rate),
         "range": estimate_range(low=screening.interval_low, high=screening.interval_high),
         # Part of the range is how much the skipped questions could move the estimate: say so, answering narrows it.
