@@ -65,7 +65,8 @@ EMERGENCY: dict[str, EmergencyNumber] = {
     "ES": EmergencyNumber("112", "https://www.sanidad.gob.es/linea024/", date(2026, 12, 7)),
     "RU": EmergencyNumber("112", "https://mchs.gov.ru/", date(2026, 12, 7)),
     "GB": EmergencyNumber(
-        "999", "https://www.nhs.uk/nhs-services/mental-health-services/where-to-get-urgent-help-for-mental-health/",
+        "999",
+        "https://www.nhs.uk/nhs-services/mental-health-services/where-to-get-urgent-help-for-mental-health/",
         date(2026, 12, 7),
     ),  # fmt: skip
     "CA": EmergencyNumber("911", "https://988.ca/", date(2026, 12, 7)),
