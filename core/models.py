@@ -68,7 +68,7 @@ EMERGENCY: dict[str, EmergencyNumber] = {
         "999",
         "https://www.nhs.uk/nhs-services/mental-health-services/where-to-get-urgent-help-for-mental-health/",
         date(2026, 12, 7),
-    ),  # fmt: skip
+    ),
     "CA": EmergencyNumber("911", "https://988.ca/", date(2026, 12, 7)),
 }
 EMERGENCY_NUMBERS: dict[str, str] = {code: entry.number for code, entry in EMERGENCY.items()}

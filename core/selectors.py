@@ -4,6 +4,7 @@ and never another country's emergency number."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,6 @@ from core.models import (
     DefaultHelpResource,
     HelpResource,
 )
-
 
 # A visitor's choice of country on the page (the footer's selector): a two-letter code, or "none" for "another
 # country". Not health data; kept a year like the language cookie.
@@ -149,8 +149,6 @@ def help_resources_for_request(request: Any) -> HelpResources:
         return cached
     country = country_for_request(request)
     resources = help_resources_for(country=country or "", guess_country=country is not None)
-    try:
+    with suppress(AttributeError):  # a stand-in request without attributes of its own
         request._help_resources = resources
-    except AttributeError:  # a stand-in request without attributes of its own
-        pass
     return resources

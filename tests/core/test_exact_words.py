@@ -61,7 +61,7 @@ def overclaims(text: str, language: str) -> bool:
         ("Ваши ответы видите только вы.", "ru", True),
         ("Only you and, with a recorded permission, our staff can see them.", "en", False),
         ("Nadie más que usted y el personal con permiso.", "es", False),
-        ("Ваши ответы видите вы; сотрудники — только с разрешением.", "ru", False),
+        ("Ваши ответы видите вы; сотрудники — только с разрешением.", "ru", False),  # noqa: RUF001
     ],
 )
 def test_the_check_tells_an_overclaim_from_an_exact_sentence(text, language, wrong):
