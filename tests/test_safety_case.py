@@ -14,7 +14,7 @@ INTENDED_USE = ROOT / "docs" / "safety" / "intended-use.md"
 
 TEST_REFERENCE = re.compile(r"`(tests/[\w/]+\.py)::(test_\w+)`")
 PLANNED = re.compile(r"planned \(issue (\d+)\)")
-RATING = re.compile(r"\*\*(Initial|Residual):\*\* severity (\d) × likelihood (\d) → risk (\d)")
+RATING = re.compile(r"\*\*(Initial|Residual):\*\* severity (\d) \u00d7 likelihood (\d) → risk (\d)")
 # DCB0129's 5 x 5 matrix: MATRIX[likelihood][severity].
 MATRIX = {
     5: {1: 3, 2: 4, 3: 4, 4: 5, 5: 5},
@@ -78,9 +78,7 @@ def test_every_test_the_log_names_exists():
     references = TEST_REFERENCE.findall(LOG.read_text(encoding="utf-8"))
     assert len(references) >= len(REQUIRED_HAZARDS)
     missing = [
-        f"{path}::{name}"
-        for path, name in references
-        if not (ROOT / path).is_file() or name not in functions_in(path)
+        f"{path}::{name}" for path, name in references if not (ROOT / path).is_file() or name not in functions_in(path)
     ]
     assert not missing, f"the hazard log names tests that do not exist: {missing}"
 
