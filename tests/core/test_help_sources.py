@@ -98,7 +98,7 @@ def test_the_browsers_language_names_the_country(header, country):
 )
 def test_the_footer_names_the_line_of_the_visitors_country(client, header, present, absent):
     html = client.get(reverse("privacy"), HTTP_ACCEPT_LANGUAGE=header).content
-    footer = html.decode().split('<span class="footer-crisis">')[1].split("</span>")[0]
+    footer = html.decode().split('<span class="footer-crisis">')[1].split("</p>")[0]
     for text in present:
         assert text in footer, (header, text)
     for text in absent:
