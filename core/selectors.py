@@ -127,7 +127,8 @@ def help_resources_for(
 def country_for_request(request: Any) -> str | None:
     """Whose lines a page shows: the signed-in person's own country; else the one a visitor chose on the page (the
     help-country cookie; None when they chose "another country", so nothing is guessed); else the one their
-    browser's language names; else "" (help_resources_for then applies the active language's default country)."""
+    browser's language names (None when it names none); else, with no Accept-Language at all, "" (help_resources_for
+    then applies the active language's default country)."""
     user = getattr(request, "user", None)
     own = getattr(user, "country", "") if user is not None and user.is_authenticated else ""
     if own:
@@ -137,8 +138,12 @@ def country_for_request(request: Any) -> str | None:
         return None
     if len(chosen) == 2 and chosen.isascii() and chosen.isalpha():
         return chosen.upper()
-    headers = getattr(request, "headers", {})
-    return country_from_accept_language(headers.get("Accept-Language", ""))
+    header = getattr(request, "headers", {}).get("Accept-Language", "")
+    if header.strip():
+        # The browser has spoken: its region, or its language's default country, or no guess at all (a bare "es"
+        # or "de" must not fall back on the site's language and show, say, the US lines).
+        return country_from_accept_language(header) or None
+    return ""
 
 
 def help_resources_for_request(request: Any) -> HelpResources:

@@ -76,6 +76,7 @@ def test_a_text_link_is_offered_only_where_a_line_answers_texts(country, texts):
         ("fr-FR", "FR"),  # a country without defaults: help for anywhere and "your local emergency number"
         ("en;q=0.5,es-MX;q=0.9", "MX"),  # the highest preference decides, not the first written
         ("zh-Hant-TW", "TW"),
+        ("de", ""),
         ("", ""),
         ("*", ""),
     ],
@@ -94,6 +95,8 @@ def test_the_browsers_language_names_the_country(header, country):
         ("en-CA", ['href="tel:988"', 'href="sms:988"', 'href="tel:911"'], []),
         ("es-ES", ['href="tel:024"', 'href="tel:112"'], ["sms:", "tel:911"]),
         ("es", [], ["tel:", "sms:"]),
+        ("de", ["call your local emergency number"], ["tel:", "sms:"]),  # not the US lines of the English page
+        ("de-DE", ["call your local emergency number"], ["tel:", "sms:"]),
     ],
 )
 def test_the_footer_names_the_line_of_the_visitors_country(client, header, present, absent):
