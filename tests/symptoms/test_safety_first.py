@@ -146,3 +146,15 @@ def test_a_person_in_the_us_is_not_told_the_comparison_is_foreign(client, member
     html = client.get(reverse("screening:detail", args=[screening.id])).content.decode()
 
     assert "are of people living in the US" not in html
+
+
+def test_a_person_whose_browser_names_another_country_is_told_too(client, member):
+    client.force_login(member)
+    screening = ScreeningFactory(
+        owner=member, status="done", probability=0.04, risk_band="low", base_rate=0.131, model_version="v-test",
+        finished_at=timezone.now(),
+    )  # fmt: skip
+
+    html = client.get(reverse("screening:detail", args=[screening.id]), HTTP_ACCEPT_LANGUAGE="en-GB").content.decode()
+
+    assert "are of people living in the US" in html
