@@ -121,7 +121,8 @@ class CountryForm(forms.Form):
         required=False,
         help_text=gettext_lazy(
             "The help resources on every page are those of this country, with its emergency number. Without one, "
-            "we show help that works anywhere and ask you to call your local emergency number."
+            "we use the country your browser's language names, if it names one; otherwise we show help that works "
+            "anywhere and ask you to call your local emergency number."
         ),
         widget=forms.Select(attrs={"autocomplete": "country"}),
     )

@@ -45,7 +45,8 @@ class User(ExportModelOperationsMixin("user"), AbstractBaseUser, PermissionsMixi
     # changed with the language switcher or on the account page. Blank: the browser's Accept-Language decides.
     language = models.CharField(_("language"), max_length=10, blank=True)
     # The country whose helplines and emergency number the person is shown (ISO 3166-1 alpha-2), asked once and
-    # optional. Blank: the one their language suggests, or none (core.selectors.help_resources_for).
+    # optional. Blank: the one their browser's language or the site's language suggests, or none
+    # (core.selectors.country_for_request).
     country = models.CharField(_("country"), max_length=2, blank=True)
     preferred_units = models.JSONField(
         default=dict, blank=True, help_text='The units the person last used per measurement: {"height_cm": "ft_in"}.'

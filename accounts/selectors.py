@@ -5,7 +5,7 @@ def user_email_taken(*, email: str) -> bool:
     return User.objects.filter(email=User.objects.normalize_email(email)).exists()
 
 
-PROFILE_FIELDS = ("id", "email", "display_name", "date_joined", "country")
+PROFILE_FIELDS = ("id", "email", "display_name", "date_joined", "country", "language")
 
 
 def user_profile(*, user: User) -> dict[str, object]:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("language/", views.language, name="language"),
     path("country/", views.country, name="country"),
+    path("help-country/", views.help_country, name="help-country"),
     path(
         "password/change/",
         auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("accounts:password_change_done")),

@@ -16,6 +16,8 @@ from django.views.decorators.http import require_POST
 from accounts.forms import CountryForm, EmailLoginForm, SignupForm
 from accounts.services import language_or_blank, user_register, user_set_country, user_set_language
 from core.middleware import LANGUAGE_SESSION_KEY
+from core.models import COUNTRIES
+from core.selectors import HELP_COUNTRY_COOKIE, HELP_COUNTRY_NONE
 from core.throttling import AuthRateThrottle, auth_rate_limited
 
 
@@ -88,16 +90,46 @@ class LogoutView(auth_views.LogoutView):
         return response
 
 
-@require_POST
-def language(request: HttpRequest) -> HttpResponse:
-    """The language switcher (a plain form, no JavaScript): like Django's set_language, and for a signed-in person
-    the choice is kept on their account, so it follows them to their next sign-in on any device."""
+HELP_COUNTRY_COOKIE_AGE = 365 * 24 * 60 * 60  # a year, then the browser's language decides again
+
+
+def _safe_next(request: HttpRequest) -> str:
     next_url = request.POST.get("next") or request.META.get("HTTP_REFERER") or "/"
     if not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = "/"
-    response = HttpResponseRedirect(next_url)
+    return next_url
+
+
+@require_POST
+def help_country(request: HttpRequest) -> HttpResponse:
+    """The footer's "Helplines for" selector (a plain form, no JavaScript): whose crisis lines and emergency number
+    the pages show. Kept in a cookie for a visitor; a signed-in person's account keeps it ("another country"
+    forgets it). Back to the same page, at the help."""
+    chosen = (request.POST.get("country") or "").strip()
+    response = HttpResponseRedirect(_safe_next(request).split("#")[0] + "#help")
+    if chosen != HELP_COUNTRY_NONE and chosen.upper() not in COUNTRIES:
+        return response
+    value = HELP_COUNTRY_NONE if chosen == HELP_COUNTRY_NONE else chosen.upper()
+    if request.user.is_authenticated:
+        user_set_country(user=request.user, country="" if value == HELP_COUNTRY_NONE else value)
+    response.set_cookie(
+        HELP_COUNTRY_COOKIE,
+        value,
+        max_age=HELP_COUNTRY_COOKIE_AGE,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=True,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
+
+
+@require_POST
+def language(request: HttpRequest) -> HttpResponse:
+    """The language switcher (a plain form, no JavaScript): like Django's set_language, and for a signed-in person
+    the choice is kept on their account, so it follows them to their next sign-in on any device."""
+    response = HttpResponseRedirect(_safe_next(request))
     chosen = language_or_blank(request.POST.get("language"))
     if not chosen:
         return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import quote
 
 from django.conf import settings
@@ -37,21 +38,59 @@ COUNTRIES: dict[str, Promise] = {
     "MX": _("Mexico"),
     "ES": _("Spain"),
     "RU": _("Russia"),
+    "GB": _("United Kingdom"),
+    "CA": _("Canada"),
 }
-# The number that reaches the police, ambulance and fire services, per country (checked: docs/web.md#help-resources).
-# No entry, no number: a page never shows another country's emergency number.
-EMERGENCY_NUMBERS: dict[str, str] = {"US": "911", "MX": "911", "ES": "112", "RU": "112"}
-# The country assumed for a person who has not said theirs, by the language they read the site in. Spanish has none:
-# its readers are spread over Spain, Mexico, the US and more, and 112 or 911 in the wrong one would be a wrong number.
+
+
+@dataclass(frozen=True)
+class EmergencyNumber:
+    """The number that reaches the police, ambulance and fire services of a country, with where it was checked."""
+
+    number: str
+    source_url: str
+    checked_on: date
+
+
+# Per country (docs/web.md#help-resources). No entry, no number: a page never shows another country's emergency
+# number.
+EMERGENCY: dict[str, EmergencyNumber] = {
+    "US": EmergencyNumber("911", "https://www.911.gov/", date(2026, 12, 7)),
+    "MX": EmergencyNumber(
+        "911",
+        "https://www.gob.mx/segob/prensa/conferencia-de-prensa-del-secretario-ejecutivo-del-sistema-nacional-de-"
+        "seguridad-publica-alvaro-vizcaino-zamora",
+        date(2026, 12, 7),
+    ),
+    "ES": EmergencyNumber("112", "https://www.sanidad.gob.es/linea024/", date(2026, 12, 7)),
+    "RU": EmergencyNumber("112", "https://mchs.gov.ru/", date(2026, 12, 7)),
+    "GB": EmergencyNumber(
+        "999",
+        "https://www.nhs.uk/nhs-services/mental-health-services/where-to-get-urgent-help-for-mental-health/",
+        date(2026, 12, 7),
+    ),
+    "CA": EmergencyNumber("911", "https://988.ca/", date(2026, 12, 7)),
+}
+EMERGENCY_NUMBERS: dict[str, str] = {code: entry.number for code, entry in EMERGENCY.items()}
+# The country assumed for a person who has not said theirs and whose browser names no region, by the language they
+# read the site in. Spanish has none: its readers are spread over Spain, Mexico, the US and more, and 112 or 911 in
+# the wrong one would be a wrong number. (A browser that sends es-MX, en-GB, ru-RU... names its country:
+# core.selectors.country_from_accept_language.)
 DEFAULT_COUNTRY_FOR_LANGUAGE: dict[str, str] = {"en": "US", "ru": "RU"}
 
 
 @dataclass(frozen=True)
 class DefaultHelpResource:
-    """A help resource written in code, shown for its country while staff have added no row for that country."""
+    """A help resource written in code, shown for its country while staff have added no row for that country.
+
+    Every one carries the official page that says what it is (`source_url`) and the day that page was last checked
+    (`checked_on`); tests/core/test_help_sources.py fails when one lacks either. A text link is offered only for a
+    service that answers texts (`sms_number`); `adults` is False for a line that serves children only."""
 
     name: str
     description: str | Promise
+    source_url: str
+    checked_on: date
     phone: str = ""
     text: str | Promise = ""  # what people read, e.g. "Text HOME to 741741" (translated)
     sms_number: str = ""  # the number and body the text link sends: not parsed from the translated text
@@ -59,6 +98,7 @@ class DefaultHelpResource:
     url: str = ""
     country: str = ""  # ISO 3166-1 alpha-2; "" for a resource that helps anywhere
     language: str = ""  # "" for every language
+    adults: bool = True
     is_default: bool = True
 
     @property
@@ -76,8 +116,11 @@ class DefaultHelpResource:
         return f"sms:{self.sms_number}?body={quote(self.sms_body)}" if self.sms_body else f"sms:{self.sms_number}"
 
 
+CHECKED = date(2026, 12, 7)  # the day the defaults below were last held against their sources
+
 # Checked defaults per country, small on purpose (docs/web.md#help-resources says how each was checked). A deployment
-# reviews them; a row staff add for a country replaces that country's defaults.
+# reviews them; a row staff add for a country replaces that country's defaults. Within a country the first one with
+# a phone number is its crisis line: the one the safety path and the footer put first.
 DEFAULT_HELP_RESOURCES: tuple[DefaultHelpResource, ...] = (
     DefaultHelpResource(
         name="988 Suicide & Crisis Lifeline",
@@ -90,6 +133,8 @@ DEFAULT_HELP_RESOURCES: tuple[DefaultHelpResource, ...] = (
         sms_number="988",
         url="https://988lifeline.org/",
         country="US",
+        source_url="https://988lifeline.org/get-help/",
+        checked_on=CHECKED,
     ),
     DefaultHelpResource(
         name="Crisis Text Line",
@@ -99,6 +144,8 @@ DEFAULT_HELP_RESOURCES: tuple[DefaultHelpResource, ...] = (
         sms_body="HOME",
         url="https://www.crisistextline.org/",
         country="US",
+        source_url="https://www.crisistextline.org/",
+        checked_on=CHECKED,
     ),
     DefaultHelpResource(
         name="SAMHSA National Helpline",
@@ -106,6 +153,8 @@ DEFAULT_HELP_RESOURCES: tuple[DefaultHelpResource, ...] = (
         phone="1-800-662-4357",
         url="https://www.samhsa.gov/find-help/helplines/national-helpline",
         country="US",
+        source_url="https://www.samhsa.gov/find-help/helplines/national-helpline",
+        checked_on=CHECKED,
     ),
     DefaultHelpResource(
         name="Línea de la Vida",
@@ -115,6 +164,8 @@ DEFAULT_HELP_RESOURCES: tuple[DefaultHelpResource, ...] = (
         ),
         phone="800 911 2000",
         country="MX",
+        source_url="https://www.gob.mx/salud/conasama",
+        checked_on=CHECKED,
     ),
     DefaultHelpResource(
         name="024 Línea de atención a la conducta suicida",
@@ -124,20 +175,69 @@ DEFAULT_HELP_RESOURCES: tuple[DefaultHelpResource, ...] = (
         ),
         phone="024",
         country="ES",
+        source_url="https://www.sanidad.gob.es/linea024/",
+        checked_on=CHECKED,
     ),
     DefaultHelpResource(
-        name="Телефон доверия для детей, подростков и их родителей",
+        # The psychological help line of Russia's Ministry of Emergencies, for adults: the all-Russian free line
+        # 8-800-2000-122 is for children, teenagers and their parents, so it is not offered here. Nothing in
+        # Russia answers texts, so no text link.
+        name="Телефон доверия психологической помощи МЧС России",
         description=_(
-            "Free, anonymous psychological help by phone from anywhere in Russia, for children, teenagers and "
-            "their parents."
+            "Psychological help by phone for adults in a crisis, from the Ministry of Emergencies. A call to a "
+            "Moscow number: your operator's usual rates apply."
         ),
-        phone="8-800-2000-122",
+        phone="+7 495 989-50-50",
         country="RU",
+        source_url="https://www.mos.ru/otvet-ekstrennie-situacii/kak-poluchit-ekstrennuyu-suicidologicheskuyu-pomosch/",
+        checked_on=CHECKED,
+    ),
+    DefaultHelpResource(
+        name="Samaritans",
+        description=_("Free, confidential listening 24 hours a day, whatever you are going through."),
+        phone="116 123",
+        url="https://www.samaritans.org/",
+        country="GB",
+        source_url="https://www.samaritans.org/how-we-can-help/contact-samaritan/",
+        checked_on=CHECKED,
+    ),
+    DefaultHelpResource(
+        name="Shout",
+        description=_("Free, confidential support by text, 24 hours a day."),
+        text=_("Text SHOUT to 85258"),
+        sms_number="85258",
+        sms_body="SHOUT",
+        url="https://giveusashout.org/",
+        country="GB",
+        source_url="https://giveusashout.org/get-help/",
+        checked_on=CHECKED,
+    ),
+    DefaultHelpResource(
+        name="NHS 111",
+        description=_("In England, call 111 and choose option 2 for urgent mental-health help, 24 hours a day."),
+        phone="111",
+        url="https://www.nhs.uk/nhs-services/mental-health-services/where-to-get-urgent-help-for-mental-health/",
+        country="GB",
+        source_url="https://www.nhs.uk/nhs-services/mental-health-services/where-to-get-urgent-help-for-mental-health/",
+        checked_on=CHECKED,
+    ),
+    DefaultHelpResource(
+        name="9-8-8 Suicide Crisis Helpline",
+        description=_("Free support 24 hours a day by call or text, in English and French, anywhere in Canada."),
+        phone="988",
+        text=_("Text 988"),
+        sms_number="988",
+        url="https://988.ca/",
+        country="CA",
+        source_url="https://988.ca/",
+        checked_on=CHECKED,
     ),
     DefaultHelpResource(
         name="Find A Helpline",
         description=_("Free, confidential helplines in many countries: search for yours."),
         url="https://findahelpline.com/",
+        source_url="https://findahelpline.com/",
+        checked_on=CHECKED,
     ),
 )
 

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -8,7 +9,7 @@ from rest_framework.views import APIView
 
 from accounts.api import AuthThrottleMixin, CountryCodeField
 from accounts.selectors import user_profile
-from accounts.services import country_or_blank, user_set_country
+from accounts.services import country_or_blank, user_set_country, user_set_language
 from billing.api import BalanceSerializer
 from billing.selectors import wallet_balance
 from core.api import StrictCharField
@@ -26,9 +27,18 @@ class MeApi(APIView):
         country = serializers.CharField(
             help_text='ISO 3166-1 alpha-2 code of the country whose help resources are shown ("" when not given).'
         )
+        language = serializers.CharField(
+            help_text='The site\'s language for the caller, a code from the site\'s languages ("en", "es", "ru"); '
+            '"" when not chosen (the request\'s Accept-Language decides).'
+        )
         balance = BalanceSerializer()
 
     class ProfileUpdateInputSerializer(serializers.Serializer):
+        language = serializers.ChoiceField(
+            choices=[code for code, _name in settings.LANGUAGES],
+            required=False,
+            help_text='The site\'s language for the caller: "en", "es" or "ru". Left out, it stays as it is.',
+        )
         country = CountryCodeField(
             required=False,
             help_text='The caller\'s country, an ISO 3166-1 alpha-2 code such as "ES"; "" forgets it; left out, '
@@ -51,13 +61,15 @@ class MeApi(APIView):
     @extend_schema(
         request=ProfileUpdateInputSerializer,
         responses=ProfileOutputSerializer,
-        summary="Change the caller's country (whose help resources and emergency number are shown)",
+        summary="Change the caller's country (whose help resources and emergency number are shown) or language",
     )
     def patch(self, request: Request) -> Response:
         data = self.ProfileUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if "country" in data.validated_data:
             user_set_country(user=request.user, country=data.validated_data["country"])
+        if "language" in data.validated_data:
+            user_set_language(user=request.user, language=data.validated_data["language"])
         return self._profile(request.user)
 
     def get_throttles(self):

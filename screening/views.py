@@ -31,7 +31,13 @@ from screening.results import estimate_range, gettext_stored, result_pictures, w
 from screening.selectors import screening_get, screening_get_awaited, screening_list
 from screening.services import screening_submit
 from symptoms.instruments import INSTRUMENTS
-from symptoms.selectors import symptom_chart, symptom_invitation, symptom_latest, symptom_trend
+from symptoms.selectors import (
+    symptom_chart,
+    symptom_invitation,
+    symptom_latest,
+    symptom_safety_active,
+    symptom_trend,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +126,10 @@ def _uuid_or_404(value: str) -> UUID:
 def detail(request: HttpRequest, screening_id: UUID) -> HttpResponse:
     screening = screening_get(user=request.user, screening_id=screening_id)
     context = _result_context(screening, request)
+    if not screening.is_finished and symptom_safety_active(user=request.user):
+        # While the estimate is worked out, the crisis lines already come first.
+        context["safety_active"] = True
+        context["help_resources"] = help_resources_for_request(request)
     context["answers"] = answers_for_display(screening.answers, units=request.user.preferred_units)
     return render(request, "screening/detail.html", context)
 
@@ -148,7 +158,14 @@ def history(request: HttpRequest) -> HttpResponse:
     for screening in page.object_list:
         screening.percent = percent(screening.probability) if screening.probability is not None else ""
     done = list(screenings.filter(status=Screening.Status.DONE)[:CHART_POINTS])
-    context = {"page": page, "chart": history_chart(done[::-1]), "symptom_chart": symptom_chart(user=request.user)}
+    context = {
+        "page": page,
+        "chart": history_chart(done[::-1]),
+        "symptom_chart": symptom_chart(user=request.user),
+        "safety_active": symptom_safety_active(user=request.user),
+    }
+    if context["safety_active"]:
+        context["help_resources"] = help_resources_for_request(request)
     return render(request, "screening/history.html", context)
 
 
@@ -171,10 +188,14 @@ def summary(request: HttpRequest) -> HttpResponse:
             {"instrument": instrument, "check": check, "rows": rows, "difficulty": difficulty, "trend": trend}
         )
     estimate = screening_list(user=request.user).filter(status=Screening.Status.DONE).first()
+    phq9 = latest.get("phq9")
+    safety_active = bool(phq9 is not None and phq9.safety_flag)
     context = {
         "instruments": instruments,
         "estimate": estimate,
         "estimate_percent": percent(estimate.probability) if estimate else "",
+        "safety_active": safety_active,
+        "help_resources": help_resources_for_request(request) if safety_active else (),
     }
     return render(request, "screening/summary.html", context)
 
@@ -187,6 +208,13 @@ def _result_context(screening: Screening, request: HttpRequest) -> dict[str, Any
     # Stored in English with the result; worded again in the reader's language from the stored answers.
     answers = screening.answers if screening.status == Screening.Status.DONE else {}
     factors = factors_in_words(screening.factors, answers)
+    symptoms = symptom_invitation(user=screening.owner) if screening.status == Screening.Status.DONE else None
+    # The safety path (latest PHQ-9 item 9 above 0) is read from the invitation's PHQ-9 when there is one, so a
+    # poll while the model works reads nothing more; the page itself asks for a pending check (detail()).
+    if symptoms is not None:
+        safety_active = bool(symptoms["latest"] is not None and symptoms["latest"].safety_flag)
+    else:
+        safety_active = screening.is_finished and symptom_safety_active(user=screening.owner)
     return {
         "screening": screening,
         "percent": percent(probability) if probability is not None else "",
@@ -194,13 +222,15 @@ def _result_context(screening: Screening, request: HttpRequest) -> dict[str, Any
         "bar_width": f"{(probability or 0) * 100:.1f}",
         "base_bar_width": f"{(base_rate or 0) * 100:.1f}",
         "refund": refund,
-        # Shown with a finished result only; the partial polled while it is worked out needs none.
-        "help_resources": help_resources_for_request(request) if screening.is_finished else (),
+        # While the person's latest PHQ-9 had item 9 above 0, the crisis lines come first, whatever the estimate.
+        "safety_active": safety_active,
+        # Shown with a finished result (and on the safety path) only; a poll while it is worked out needs none.
+        "help_resources": help_resources_for_request(request) if screening.is_finished or safety_active else (),
         "factors_raise": [f for f in factors if f.get("direction") == "raises"],
         "factors_lower": [f for f in factors if f.get("direction") != "raises"],
         "poll_url": reverse("screening:status", args=[screening.id]) if not screening.is_finished else "",
         # Shown beside a finished estimate only, so a poll while the model works reads nothing more.
-        "symptoms": symptom_invitation(user=screening.owner) if screening.status == Screening.Status.DONE else None,
+        "symptoms": symptoms,
         "pictures": result_pictures(probability=probability, base_rate=base_rate),
         "range": estimate_range(low=screening.interval_low, high=screening.interval_high),
         # Part of the range is how much the skipped questions could move the estimate: say so, answering narrows it.

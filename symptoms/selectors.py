@@ -43,6 +43,13 @@ def symptom_latest(*, user: User) -> dict[str, SymptomCheck]:
     return latest
 
 
+def symptom_safety_active(*, user: User) -> bool:
+    """Whether the person's latest PHQ-9 had item 9 above 0: while it does, every page that follows (a risk
+    result, the history, the summary) puts the crisis lines first (docs/symptoms.md#the-safety-path). One query."""
+    latest = symptom_check_list(user=user, instrument=PHQ9.key).only("id", "safety_flag").first()
+    return bool(latest is not None and latest.safety_flag)
+
+
 def symptom_invitation(*, user: User) -> dict[str, Any]:
     """What a life-factor result says about symptoms: an invitation to the PHQ-9, and the latest PHQ-9 if any."""
     latest = symptom_check_list(user=user, instrument=PHQ9.key).first()

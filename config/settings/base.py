@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "billing.context_processors.credit_terms",
+                "core.context_processors.site_help",
             ],
         },
     },
@@ -223,6 +224,10 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Mental Health Checker <no-reply@localhost>")
+# Who runs this deployment and how people reach them, named in the privacy notice (/privacy/). Empty: the notice
+# says the operator has not given them, rather than inventing one. Every real deployment sets both.
+SITE_OPERATOR_NAME = env("SITE_OPERATOR_NAME", default="")
+SITE_CONTACT_EMAIL = env("SITE_CONTACT_EMAIL", default="")
 
 # Staff second factor (django-otp): the admin asks for a code from an authenticator app (TOTP) or a one-time
 # static code; the issuer is the name the authenticator app shows. See docs/operations.md for the first device.

@@ -83,8 +83,9 @@ def test_a_russian_reader_without_a_country_sees_the_lines_of_russia(client, mem
 
     html = get_in(client, reverse("home"), "ru").content.decode()
 
-    assert 'href="tel:88002000122"' in html
+    assert 'href="tel:+74959895050"' in html
     assert 'href="tel:112"' in html
+    assert "tel:88002000122" not in html  # the children's line is not offered to adults
     assert "988 Suicide" not in html
 
 
@@ -118,3 +119,25 @@ def test_registering_through_the_api_may_give_the_country(api_client):
 
     assert api_client.post(reverse("api-register"), body, format="json").status_code == 201
     assert User.objects.get().country == "ES"
+
+
+def test_the_api_shows_and_changes_the_language(member_api, member):
+    assert member_api.get(reverse("api-me")).json()["language"] == member.language
+
+    response = member_api.patch(reverse("api-me"), {"language": "ru"}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["language"] == "ru"
+    member.refresh_from_db()
+    assert member.language == "ru"
+
+
+@pytest.mark.parametrize("language", ["fr", "Russian", "es-MX", ""])
+def test_the_api_refuses_a_language_the_site_does_not_offer(member_api, member, language):
+    before = member.language
+    response = member_api.patch(reverse("api-me"), {"language": language}, format="json")
+
+    assert response.status_code == 400
+    assert "language" in response.json()["extra"]["fields"]
+    member.refresh_from_db()
+    assert member.language == before

@@ -23,7 +23,9 @@ US_DEFAULTS = ["988 Suicide & Crisis Lifeline", "Crisis Text Line", "SAMHSA Nati
         ("US", "988 Suicide & Crisis Lifeline", "988", "911"),
         ("MX", "Línea de la Vida", "800 911 2000", "911"),
         ("ES", "024 Línea de atención a la conducta suicida", "024", "112"),
-        ("RU", "Телефон доверия для детей, подростков и их родителей", "8-800-2000-122", "112"),
+        ("RU", "Телефон доверия психологической помощи МЧС России", "+7 495 989-50-50", "112"),
+        ("GB", "Samaritans", "116 123", "999"),
+        ("CA", "9-8-8 Suicide Crisis Helpline", "988", "911"),
     ],
 )
 def test_a_persons_country_gives_its_own_lines_and_emergency_number(country, first, phone, emergency):
@@ -55,9 +57,9 @@ def test_without_a_country_spanish_suggests_none_so_no_countrys_emergency_number
 
 
 def test_a_country_the_site_has_no_lines_for_shows_only_help_for_anywhere():
-    shown = help_resources_for(country="GB", language="en")
+    shown = help_resources_for(country="FR", language="en")
 
-    assert (shown.country, shown.emergency_number) == ("GB", "")
+    assert (shown.country, shown.emergency_number) == ("FR", "")
     assert names(shown) == ["Find A Helpline"]
 
 

@@ -251,9 +251,10 @@ def test_pages_use_a_fixed_number_of_queries_however_long_the_history(
         finished(member, probability=index / 40, band="moderate")
     screening = Screening.objects.first()
 
-    # session + user, then: history count + page + chart + symptom chart; detail: screening + help resources +
-    # the latest PHQ-9 (the invitation beside the estimate).
-    with django_assert_max_num_queries(7):
+    # session + user, then: history count + page + chart + symptom chart + the latest PHQ-9 (the safety path) +
+    # the help resources of the footer; detail: screening + help resources + the latest PHQ-9 (the invitation
+    # beside the estimate, which also says whether the safety path is on).
+    with django_assert_max_num_queries(8):
         member_client.get(reverse("screening:history"))
     with django_assert_max_num_queries(7):
         member_client.get(reverse("screening:detail", args=[screening.id]))

@@ -73,3 +73,17 @@ def test_a_fhir_client_may_ask_for_the_fhir_media_type(member, member_api, accep
     assert response.status_code == 200
     assert response["Content-Type"] == "application/fhir+json; fhirVersion=4.0"
     assert json.loads(response.content)["resourceType"] == "QuestionnaireResponse"
+
+
+def test_the_export_claims_no_more_than_a_self_reported_questionnaire(checks):
+    """A clinician's system files what it receives: the export must not read as a diagnosis or a clinician's finding
+    (hazard H6 in docs/safety/hazard-log.md)."""
+    bundle = questionnaire_response_bundle(list(checks))
+    text = json.dumps(bundle).lower()
+
+    assert {entry["resource"]["resourceType"] for entry in bundle["entry"]} == {"QuestionnaireResponse"}
+    for word in ("condition", "diagnos", "interpretation", "clinicalstatus", "verificationstatus"):
+        assert word not in text, word
+    # Authored by the person themself, when they answered; no practitioner is named.
+    assert all("author" not in entry["resource"] for entry in bundle["entry"])
+    assert "practitioner" not in text
