@@ -93,7 +93,7 @@ class LogoutView(auth_views.LogoutView):
 HELP_COUNTRY_COOKIE_AGE = 365 * 24 * 60 * 60  # a year, then the browser's language decides again
 
 
-def _safe_next(request: HttpRequest) -> str:
+def _safe_return_url(request: HttpRequest) -> str:
     next_url = request.POST.get("next") or request.META.get("HTTP_REFERER") or "/"
     if not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -108,7 +108,7 @@ def help_country(request: HttpRequest) -> HttpResponse:
     the pages show. Kept in a cookie for a visitor; a signed-in person's account keeps it ("another country"
     forgets it). Back to the same page, at the help."""
     chosen = (request.POST.get("country") or "").strip()
-    response = HttpResponseRedirect(_safe_next(request).split("#")[0] + "#help")
+    response = HttpResponseRedirect(_safe_return_url(request).split("#")[0] + "#help")
     if chosen != HELP_COUNTRY_NONE and chosen.upper() not in COUNTRIES:
         return response
     value = HELP_COUNTRY_NONE if chosen == HELP_COUNTRY_NONE else chosen.upper()
@@ -129,7 +129,7 @@ def help_country(request: HttpRequest) -> HttpResponse:
 def language(request: HttpRequest) -> HttpResponse:
     """The language switcher (a plain form, no JavaScript): like Django's set_language, and for a signed-in person
     the choice is kept on their account, so it follows them to their next sign-in on any device."""
-    response = HttpResponseRedirect(_safe_next(request))
+    response = HttpResponseRedirect(_safe_return_url(request))
     chosen = language_or_blank(request.POST.get("language"))
     if not chosen:
         return response
