@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "predictor",
     "symptoms",
     "screening",
+    "sharing",
     "privacy",
 ]
 
@@ -285,6 +286,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         # Password-guessing surface: login, token and registration endpoints.
         "auth": env("THROTTLE_AUTH_RATE", default="20/min"),
+        # Openings of one share link (sharing.views): a clinic opens a link a few times, a script many.
+        "share_link": env("THROTTLE_SHARE_LINK_RATE", default="30/hour"),
     },
 }
 SIMPLE_JWT = {
@@ -392,6 +395,7 @@ LOGGING = {
         "context": {"()": "core.logging.ContextFilter"},
         "redact": {"()": "core.logging.RedactFilter"},
         "no_task_success": {"()": "core.logging.TaskSuccessFilter"},
+        "share_token": {"()": "sharing.logging.ShareTokenFilter"},
     },
     "formatters": {
         "readable": {"()": "core.logging.ReadableFormatter"},
@@ -413,5 +417,7 @@ LOGGING = {
         # failures and a lost worker are still logged.
         "celery.worker.strategy": {"level": "WARNING"},
         "celery.app.trace": {"filters": ["no_task_success"]},
+        # A refused share link's path is its token (sharing.logging).
+        "django.request": {"filters": ["share_token"]},
     },
 }
