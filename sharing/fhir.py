@@ -97,6 +97,7 @@ def _total_observation(check: SymptomCheck, response_id: str, patient_id: str) -
 def _answers_item(key: str, value: Any) -> dict[str, Any] | None:
     if value is None:
         return None  # "prefer not to say": no answer
+    answer: dict[str, Any]
     if isinstance(value, bool):
         answer = {"valueBoolean": value}
     elif isinstance(value, int):
