@@ -12,9 +12,7 @@ from screening.models import Screening
 from screening.results import estimate_range, in_100_words
 from screening.selectors import screening_list
 from sharing.models import ShareLink, ShareOpening
-from symptoms.instruments import INSTRUMENTS
-from symptoms.models import SymptomCheck
-from symptoms.selectors import symptom_latest, symptom_trend
+from symptoms.selectors import summary_rows
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -37,33 +35,6 @@ def share_link_get(*, user: User, link_id: UUID) -> ShareLink:
 def share_opening_list(*, user: User) -> QuerySet[ShareOpening]:
     """The latest openings of all of a person's links, for the account page."""
     return ShareOpening.objects.filter(link__owner=user).select_related("link").order_by("-opened_at")[:RECENT_OPENINGS]
-
-
-def summary_rows(*, user: User) -> list[dict[str, Any]]:
-    """The latest check of each instrument with its answers, difficulty and trend, worded in the active language.
-
-    One row per instrument, the one place a row's contents are decided: a change label (issue 23's rules) is added
-    to each row here and shown by templates/sharing/_summary.html.
-    """
-    latest = symptom_latest(user=user)
-    rows = []
-    for key, original in INSTRUMENTS.items():
-        instrument = original.localized()
-        check: SymptomCheck | None = latest.get(key)
-        answers = [(item, instrument.option(check.answers[item.key])) for item in instrument.items] if check else []
-        difficulty = None
-        if check and instrument.difficulty and check.answers.get(instrument.difficulty.key) is not None:
-            difficulty = instrument.difficulty_option(check.answers[instrument.difficulty.key])
-        rows.append(
-            {
-                "instrument": instrument,
-                "check": check,
-                "rows": answers,
-                "difficulty": difficulty,
-                "trend": symptom_trend(user=user, instrument=key) if check else [],
-            }
-        )
-    return rows
 
 
 def latest_estimate(*, user: User) -> Screening | None:
