@@ -1,6 +1,6 @@
 """One HL7 FHIR R4 collection Bundle an electronic health record can file: the symptom checks, their totals as
-Observations, the life-factor estimates as RiskAssessments (when the person chose them), the Patient and a
-Provenance saying the patient reported all of it through this software.
+Observations, the life-factor estimates as RiskAssessments (when the person chose them), the Patient, and
+Provenances: the patient reported the answers through this software; the software worked out the estimates.
 
 Sources (checked 2026-12-07):
 - Observation: US Core Observation Screening Assessment Profile, US Core 8.0.0
@@ -167,23 +167,38 @@ def _device(device_id: str) -> dict[str, Any]:
     }
 
 
-def _provenance(targets: list[str], patient_id: str, device_id: str) -> dict[str, Any]:
+def _agent(code: str, display: str, who: str, on_behalf_of: str | None = None) -> dict[str, Any]:
+    agent: dict[str, Any] = {
+        "type": {"coding": [{"system": PARTICIPANT_TYPE, "code": code, "display": display}]},
+        "who": _ref(who),
+    }
+    if on_behalf_of:
+        agent["onBehalfOf"] = _ref(on_behalf_of)
+    return agent
+
+
+def _reported_provenance(targets: list[str], patient_id: str, device_id: str) -> dict[str, Any]:
+    """The answers and their totals: reported by the patient (author), through this software (assembler)."""
     return {
         "resourceType": "Provenance",
         "id": str(uuid.uuid4()),
         "target": [_ref(target) for target in targets],
         "recorded": timezone.now().isoformat(),
         "agent": [
-            {
-                "type": {"coding": [{"system": PARTICIPANT_TYPE, "code": "author", "display": "Author"}]},
-                "who": _ref(patient_id),
-            },
-            {
-                "type": {"coding": [{"system": PARTICIPANT_TYPE, "code": "assembler", "display": "Assembler"}]},
-                "who": _ref(device_id),
-                "onBehalfOf": _ref(patient_id),
-            },
+            _agent("author", "Author", patient_id),
+            _agent("assembler", "Assembler", device_id, on_behalf_of=patient_id),
         ],
+    }
+
+
+def _estimated_provenance(targets: list[str], patient_id: str, device_id: str) -> dict[str, Any]:
+    """The estimates: worked out by this software (author) from what the patient reported (informant)."""
+    return {
+        "resourceType": "Provenance",
+        "id": str(uuid.uuid4()),
+        "target": [_ref(target) for target in targets],
+        "recorded": timezone.now().isoformat(),
+        "agent": [_agent("author", "Author", device_id), _agent("informant", "Informant", patient_id)],
     }
 
 
@@ -212,6 +227,7 @@ def _resources(user: User, *, include_estimates: bool, show_name: bool, show_ema
     patient_id, device_id = str(uuid.uuid4()), str(uuid.uuid5(_NAMESPACE, "device"))
     resources = [_patient(patient_id, user, show_name=show_name, show_email=show_email), _device(device_id)]
     reported: list[str] = []
+    estimated: list[str] = []
     for check in symptom_check_list(user=user).order_by("created_at"):
         response = questionnaire_response(check)
         response.update({"subject": _ref(patient_id), "author": _ref(patient_id), "source": _ref(patient_id)})
@@ -223,6 +239,9 @@ def _resources(user: User, *, include_estimates: bool, show_name: bool, show_ema
             answers = _estimate_answers(screening, patient_id)
             assessment = _risk_assessment(screening, answers["id"], patient_id)
             resources += [answers, assessment]
-            reported += [answers["id"], assessment["id"]]
-    resources.append(_provenance(reported or [patient_id], patient_id, device_id))
+            reported.append(answers["id"])
+            estimated.append(assessment["id"])
+    resources.append(_reported_provenance(reported or [patient_id], patient_id, device_id))
+    if estimated:
+        resources.append(_estimated_provenance(estimated, patient_id, device_id))
     return resources

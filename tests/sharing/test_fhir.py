@@ -55,6 +55,7 @@ def test_every_resource_of_the_bundle_parses_as_fhir_r4(bundle):
             "QuestionnaireResponse",
             "RiskAssessment",
             "Provenance",
+            "Provenance",
         ]
     )
 
@@ -111,15 +112,25 @@ def test_the_estimate_is_a_risk_assessment_on_the_answers_it_was_made_from(bundl
 
 
 def test_the_provenance_says_the_patient_reported_it_through_this_software(bundle):
-    (provenance,) = _resources(bundle, "Provenance")
+    reported, estimated = _resources(bundle, "Provenance")
     patient = "urn:uuid:" + _resources(bundle, "Patient")[0]["id"]
     device = "urn:uuid:" + _resources(bundle, "Device")[0]["id"]
-    agents = {agent["type"]["coding"][0]["code"]: agent["who"]["reference"] for agent in provenance["agent"]}
-    assert agents == {"author": patient, "assembler": device}
-    targets = {target["reference"] for target in provenance["target"]}
-    reported = {e["fullUrl"] for e in bundle["entry"]} - {patient, device, "urn:uuid:" + provenance["id"]}
-    assert targets == reported
     assert _resources(bundle, "Device")[0]["deviceName"][0]["name"] == "Mental Health Checker"
+
+    def agents(provenance):
+        return {agent["type"]["coding"][0]["code"]: agent["who"]["reference"] for agent in provenance["agent"]}
+
+    def targets(provenance):
+        return {target["reference"] for target in provenance["target"]}
+
+    by_kind = {e["resource"]["resourceType"]: set() for e in bundle["entry"]}
+    for entry in bundle["entry"]:
+        by_kind[entry["resource"]["resourceType"]].add(entry["fullUrl"])
+    assert agents(reported) == {"author": patient, "assembler": device}
+    assert targets(reported) == by_kind["QuestionnaireResponse"] | by_kind["Observation"]
+    # The estimate is the software's, from what the patient reported.
+    assert agents(estimated) == {"author": device, "informant": patient}
+    assert targets(estimated) == by_kind["RiskAssessment"]
 
 
 def test_the_patient_holds_no_more_than_the_person_chose(member, history):

@@ -2,6 +2,9 @@ import hashlib
 import io
 import json
 import logging
+import os
+import shutil
+import subprocess
 from datetime import timedelta
 
 import pytest
@@ -185,3 +188,21 @@ def test_the_database_refuses_a_link_that_expires_before_it_was_made(member):
             owner=member, token_hash="not-a-hash", language="en", expires_at=now + timedelta(days=1)
         )
     assert connection.vendor in {"sqlite", "postgresql"}
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(shutil.which("pg_dump") is None, reason="needs pg_dump (postgresql-client)")
+@pytest.mark.django_db(transaction=True)
+def test_a_dump_of_the_whole_postgresql_database_holds_no_token(member):
+    created = share_link_create(user=member, language="en")
+    share_link_open(token=created.token, user_agent=PHONE_UA)
+    db = connection.settings_dict
+    dump = subprocess.run(
+        ["pg_dump", "--data-only", "-h", db["HOST"], "-p", str(db["PORT"]), "-U", db["USER"], db["NAME"]],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""},
+    ).stdout
+    assert str(created.link.id) in dump  # the dump sees the link's row ...
+    assert created.token not in dump  # ... and not its token

@@ -16,8 +16,9 @@ def _created_url(response) -> str:
 
 def test_the_summary_page_offers_sharing(client, member):
     client.force_login(member)
-    response = client.get(reverse("screening:summary"))
-    assert reverse("sharing:manage") in response.content.decode()
+    body = client.get(reverse("screening:summary")).content.decode()
+    assert reverse("sharing:manage") in body
+    assert f'href="{reverse("sharing:fhir-bundle")}?estimates=1"' in body  # "Download all": the full Bundle
 
 
 def test_a_person_makes_a_link_sees_it_once_with_its_qr_code_and_it_opens_logged_out(client, member, history):
