@@ -1,5 +1,5 @@
 """A share link in a real browser: made from the summary, opened signed out on a desktop and a phone, printed on
-one page, turned off, and then refused."""
+one page, turned off, and then refused; axe-core checks each page at both widths."""
 
 from datetime import timedelta
 
@@ -24,10 +24,16 @@ PHONE_UA = (
 
 
 def shoot(page, name: str) -> None:
-    """Full-page screenshots at desktop and phone width, named sharing-<name>-<width>.png."""
+    """axe-core finds no violation at desktop and phone width; then a full-page screenshot at each, named
+    sharing-<name>-<width>.png."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for label, (width, height) in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": height})
+        results = axe.run(page)
+        assert results.violations_count == 0, f"{name} at {label}:\n{results.generate_report()}"
         path = SCREENSHOTS / f"sharing-{name}-{label}.png"
         page.screenshot(path=str(path), full_page=True)
         _shrink(path)

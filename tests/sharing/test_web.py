@@ -7,6 +7,7 @@ from django.urls import reverse
 from sharing.models import ShareLink, ShareOpening
 from sharing.services import share_link_create
 from sharing.views import ShareLinkOpeningThrottle
+from tests.english_left import english_left
 from tests.sharing.conftest import DESKTOP_UA, PHONE_UA, expire
 
 
@@ -176,3 +177,22 @@ def test_the_owner_downloads_one_bundle_with_or_without_estimates(client, member
     assert "RiskAssessment" not in kinds
     assert kinds.count("Observation") == 2
     assert [e["resource"]["resourceType"] for e in full["entry"]].count("RiskAssessment") == 1
+
+
+@pytest.mark.parametrize("language", ["es", "ru"])
+def test_the_shared_and_sharing_pages_leave_no_english_in_another_language(client, member, history, language):
+    created = share_link_create(user=member, language=language, contents="checks_and_estimates")
+    Client().get(f"/s/{created.token}/", HTTP_USER_AGENT=PHONE_UA)
+    shared_page = Client().get(f"/s/{created.token}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert english_left(shared_page, language=language) == []
+
+    gone = Client().get("/s/unknown/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert english_left(gone, language=language) == []
+
+    member.language = language
+    member.save(update_fields=["language"])
+    client.force_login(member)
+    created_page = client.post(reverse("sharing:manage"), {"contents": "checks", "days": "3", "language": "en"})
+    assert english_left(created_page.content.decode(), language=language) == []
+    account = client.get(reverse("privacy:settings")).content.decode()
+    assert english_left(account, language=language) == []
