@@ -20,6 +20,7 @@ api_patterns = [
     path("", include("predictor.api_urls")),
     path("", include("symptoms.api_urls")),
     path("", include("privacy.api_urls")),
+    path("", include("sharing.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file, so the docs page runs under the strict CSP.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
@@ -40,6 +41,7 @@ urlpatterns = [
     path("", include("predictor.urls")),
     path("", include("symptoms.urls")),
     path("", include("screening.urls")),
+    path("", include("sharing.urls")),
     path("admin/", admin.site.urls),
     # Operations: liveness, readiness and the Prometheus scrape (bearer token; see docs/operations.md).
     path("healthz", health.healthz, name="healthz"),

@@ -35,7 +35,7 @@ class MeApi(APIView):
 
     class ProfileUpdateInputSerializer(serializers.Serializer):
         language = serializers.ChoiceField(
-            choices=[code for code, _name in settings.LANGUAGES],
+            choices=settings.LANGUAGES,
             required=False,
             help_text='The site\'s language for the caller: "en", "es" or "ru". Left out, it stays as it is.',
         )

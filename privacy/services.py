@@ -20,6 +20,7 @@ from billing.selectors import ledger_list, wallet_balance
 from core.models import AccountErasure
 from screening.models import Screening
 from screening.selectors import screening_list
+from sharing.selectors import share_link_list
 from symptoms.selectors import symptom_check_list
 
 EXPORT_FORMAT = "mental-health-checker-export/1"
@@ -57,6 +58,23 @@ def user_export(*, user: User) -> dict[str, Any]:
                 "safety_flag": check.safety_flag,
             }
             for check in symptom_check_list(user=user).order_by("created_at")
+        ],
+        # What each link shared and when it was opened; never its token or the token's hash.
+        "share_links": [
+            {
+                "id": str(link.id),
+                "created_at": link.created_at.isoformat(),
+                "expires_at": link.expires_at.isoformat(),
+                "revoked_at": link.revoked_at.isoformat() if link.revoked_at else None,
+                "contents": link.contents,
+                "language": link.language,
+                "show_name": link.show_name,
+                "openings": [
+                    {"opened_at": opening.opened_at.isoformat(), "client": opening.client, "format": opening.format}
+                    for opening in link.openings.all()
+                ],
+            }
+            for link in share_link_list(user=user).order_by("created_at")
         ],
         "ledger": [
             {
@@ -122,7 +140,8 @@ def user_delete(*, user: User, password: str) -> AccountErasure:
         for token in OutstandingToken.objects.filter(user=user):
             BlacklistedToken.objects.get_or_create(token=token)
         _forget_in_admin_log(user)
-        # Cascades to screenings, symptom checks, wallet and ledger entries; outstanding tokens keep no user (SET_NULL).
+        # Cascades to screenings, symptom checks, share links and their openings, wallet and ledger entries;
+        # outstanding tokens keep no user (SET_NULL).
         user.delete()
     return erasure
 

@@ -19,6 +19,7 @@ from core.audit import health_data_access_list
 from core.throttling import auth_rate_limited
 from privacy.forms import DeleteAccountForm
 from privacy.services import export_filename, user_delete, user_export
+from sharing.selectors import share_opening_list
 
 
 @never_cache
@@ -33,6 +34,7 @@ def _settings_page(request: HttpRequest, delete_form: DeleteAccountForm, status:
         "delete_form": delete_form,
         "balance": wallet_balance(user=request.user),
         "staff_accesses": health_data_access_list(owner_id=request.user.pk),
+        "share_openings": share_opening_list(user=request.user),
     }
     return render(request, "privacy/settings.html", context, status=status)
 

@@ -30,13 +30,11 @@ from screening.models import Screening
 from screening.results import estimate_range, gettext_stored, result_pictures, what_if_rows
 from screening.selectors import screening_get, screening_get_awaited, screening_list
 from screening.services import screening_submit
-from symptoms.instruments import INSTRUMENTS
 from symptoms.selectors import (
+    summary_rows,
     symptom_chart,
     symptom_invitation,
-    symptom_latest,
     symptom_safety_active,
-    symptom_trend,
 )
 
 logger = logging.getLogger(__name__)
@@ -174,22 +172,9 @@ def history(request: HttpRequest) -> HttpResponse:
 def summary(request: HttpRequest) -> HttpResponse:
     """One printable page to bring to a clinician: the latest PHQ-9 and GAD-7 with their items, each one's trend,
     and the latest life-factor estimate with its model version."""
-    latest = symptom_latest(user=request.user)
-    instruments = []
-    for key, original in INSTRUMENTS.items():
-        instrument = original.localized()  # the page's language where a published version is held
-        check = latest.get(key)
-        rows = [(item, instrument.option(check.answers[item.key])) for item in instrument.items] if check else []
-        difficulty = None
-        if check and instrument.difficulty and check.answers.get(instrument.difficulty.key) is not None:
-            difficulty = instrument.difficulty_option(check.answers[instrument.difficulty.key])
-        trend = symptom_trend(user=request.user, instrument=key) if check else []
-        instruments.append(
-            {"instrument": instrument, "check": check, "rows": rows, "difficulty": difficulty, "trend": trend}
-        )
+    instruments = summary_rows(user=request.user)  # the page's language where a published version is held
     estimate = screening_list(user=request.user).filter(status=Screening.Status.DONE).first()
-    phq9 = latest.get("phq9")
-    safety_active = bool(phq9 is not None and phq9.safety_flag)
+    safety_active = symptom_safety_active(user=request.user)
     context = {
         "instruments": instruments,
         "estimate": estimate,

@@ -65,6 +65,33 @@ def symptom_trend(*, user: User, instrument: str, limit: int = 6) -> list[Sympto
     return list(symptom_check_list(user=user, instrument=instrument)[:limit])[::-1]
 
 
+def summary_rows(*, user: User) -> list[dict[str, Any]]:
+    """The latest check of each instrument with its answers, difficulty and trend, worded in the active language.
+
+    One row per instrument, the one place a row's contents are decided for the own summary (screening.views.summary)
+    and the shared one (sharing): a change label (issue 23's rules) is added to each row here.
+    """
+    latest = symptom_latest(user=user)
+    rows = []
+    for key, original in INSTRUMENTS.items():
+        instrument = original.localized()
+        check: SymptomCheck | None = latest.get(key)
+        answers = [(item, instrument.option(check.answers[item.key])) for item in instrument.items] if check else []
+        difficulty = None
+        if check and instrument.difficulty and check.answers.get(instrument.difficulty.key) is not None:
+            difficulty = instrument.difficulty_option(check.answers[instrument.difficulty.key])
+        rows.append(
+            {
+                "instrument": instrument,
+                "check": check,
+                "rows": answers,
+                "difficulty": difficulty,
+                "trend": symptom_trend(user=user, instrument=key) if check else [],
+            }
+        )
+    return rows
+
+
 # --- The symptom chart on the history page: a server-rendered SVG; one series per instrument, never joined. ---
 
 CHART_WIDTH, CHART_HEIGHT = 520, 260

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "predictor",
     "symptoms",
     "screening",
+    "sharing",
     "privacy",
 ]
 
@@ -292,6 +293,8 @@ REST_FRAMEWORK = {
         "auth": env("THROTTLE_AUTH_RATE", default="20/min"),
         # Symptom checks without an account, per client address (docs/symptoms.md#without-an-account).
         "symptoms_visitor": env("THROTTLE_SYMPTOMS_VISITOR_RATE", default="30/hour"),
+        # Openings of one share link (sharing.views): a clinic opens a link a few times, a script many.
+        "share_link": env("THROTTLE_SHARE_LINK_RATE", default="30/hour"),
     },
 }
 SIMPLE_JWT = {
@@ -399,6 +402,7 @@ LOGGING = {
         "context": {"()": "core.logging.ContextFilter"},
         "redact": {"()": "core.logging.RedactFilter"},
         "no_task_success": {"()": "core.logging.TaskSuccessFilter"},
+        "share_token": {"()": "sharing.logging.ShareTokenFilter"},
     },
     "formatters": {
         "readable": {"()": "core.logging.ReadableFormatter"},
@@ -420,5 +424,7 @@ LOGGING = {
         # failures and a lost worker are still logged.
         "celery.worker.strategy": {"level": "WARNING"},
         "celery.app.trace": {"filters": ["no_task_success"]},
+        # A refused share link's path is its token (sharing.logging).
+        "django.request": {"filters": ["share_token"]},
     },
 }

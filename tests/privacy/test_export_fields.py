@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from billing.services import wallet_adjust
 from privacy.services import user_export
+from sharing.services import share_link_create
 from symptoms.services import symptom_check_submit
 from tests.factories import ScreeningFactory
 
@@ -33,6 +34,9 @@ ALLOWED = {
     "symptom_checks", "symptom_checks[]", "symptom_checks[].id", "symptom_checks[].created_at",
     "symptom_checks[].instrument", "symptom_checks[].answers", "symptom_checks[].answers.*",
     "symptom_checks[].total", "symptom_checks[].band", "symptom_checks[].safety_flag",
+    "share_links", "share_links[]", "share_links[].id", "share_links[].created_at", "share_links[].expires_at",
+    "share_links[].revoked_at", "share_links[].contents", "share_links[].language", "share_links[].show_name",
+    "share_links[].openings",
     "ledger", "ledger[]", "ledger[].created_at", "ledger[].kind", "ledger[].amount", "ledger[].available_after",
     "ledger[].held_after", "ledger[].description", "ledger[].screening_id",
 }  # fmt: skip
@@ -63,6 +67,7 @@ def test_every_exported_field_is_on_the_allow_list_and_no_staff_reason_leaves(me
         factors=[{"key": "age", "text": "t", "direction": "raises", "contribution": 0.1}],
     )  # fmt: skip
     symptom_check_submit(user=member, instrument_key="gad7", answers={f"gad7_{n}": 1 for n in range(1, 8)})
+    share_link_create(user=member, language="en")
 
     export = user_export(user=member)
 
