@@ -40,6 +40,7 @@ urlpatterns = [
     path("", include("predictor.urls")),
     path("", include("symptoms.urls")),
     path("", include("screening.urls")),
+    path("", include("reminders.urls")),
     path("admin/", admin.site.urls),
     # Operations: liveness, readiness and the Prometheus scrape (bearer token; see docs/operations.md).
     path("healthz", health.healthz, name="healthz"),

@@ -18,6 +18,7 @@ from accounts.models import User
 from billing.models import LedgerEntry, Wallet
 from billing.selectors import ledger_list, wallet_balance
 from core.models import AccountErasure
+from reminders.selectors import reminder_preference_export
 from screening.models import Screening
 from screening.selectors import screening_list
 from symptoms.selectors import symptom_check_list
@@ -58,6 +59,7 @@ def user_export(*, user: User) -> dict[str, Any]:
             }
             for check in symptom_check_list(user=user).order_by("created_at")
         ],
+        "reminders": reminder_preference_export(user=user),
         "ledger": [
             {
                 "created_at": entry.created_at.isoformat(),
