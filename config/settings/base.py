@@ -229,6 +229,9 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=587)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+# Seconds before a silent mail server counts as down: a reminder is retried (docs/reminders.md), a password-reset
+# request answers, instead of waiting until a time limit kills the task or the request.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Mental Health Checker <no-reply@localhost>")
 # The site's address as people reach it, for links in e-mails sent outside a request (re-check reminders).
 # Production defaults to https:// and the first of ALLOWED_HOSTS.
