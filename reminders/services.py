@@ -66,15 +66,22 @@ def reminder_unsubscribe_token(*, user: User) -> str:
     return signing.dumps(user.pk, salt=UNSUBSCRIBE_SALT)
 
 
+def reminder_unsubscribe_person_id(*, token: str) -> int:
+    """The id an unsubscribe token was signed for; ReminderLinkInvalid when it was altered or is not one.
+
+    The links never expire: RFC 8058 expects an unsubscribe link to work for as long as the e-mail is kept.
+    """
+    try:
+        return signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        raise ReminderLinkInvalid from None
+
+
 def reminder_unsubscribe(*, token: str, via: str) -> bool:
     """Turn off the reminders of the person the signed token names, without a login. True when they were on."""
     from accounts.models import User
 
-    try:
-        person_id = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-    except signing.BadSignature:
-        raise ReminderLinkInvalid from None
-    user = User.objects.filter(pk=person_id).first()
+    user = User.objects.filter(pk=reminder_unsubscribe_person_id(token=token)).first()
     if user is None:
         # The account is gone, and its reminders with it.
         return False

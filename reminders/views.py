@@ -14,7 +14,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from reminders.exceptions import ReminderLinkInvalid
 from reminders.forms import ReminderForm
 from reminders.selectors import reminder_next_due_on, reminder_preference_get
-from reminders.services import reminder_preference_disable, reminder_preference_set, reminder_unsubscribe
+from reminders.services import (
+    reminder_preference_disable,
+    reminder_preference_set,
+    reminder_unsubscribe,
+    reminder_unsubscribe_person_id,
+)
 
 
 def _back(request: HttpRequest) -> HttpResponse:
@@ -73,10 +78,11 @@ def turn_off(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET asks to confirm (a link scanner's GET must not unsubscribe); POST turns reminders off."""
-    if request.method == "GET":
-        return render(request, "reminders/unsubscribe.html", {"token": token})
     one_click = request.POST.get("List-Unsubscribe") == "One-Click"
     try:
+        if request.method == "GET":
+            reminder_unsubscribe_person_id(token=token)
+            return render(request, "reminders/unsubscribe.html", {"token": token})
         reminder_unsubscribe(token=token, via="one_click" if one_click else "link")
     except ReminderLinkInvalid:
         return render(request, "reminders/unsubscribe.html", {"invalid": True}, status=400)

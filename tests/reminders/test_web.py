@@ -146,9 +146,10 @@ def test_a_one_click_post_from_the_mail_client_unsubscribes_and_is_counted_as_su
 @pytest.mark.parametrize("token", ["MQ:1xaYOy:forged", "not-a-token"])
 def test_an_altered_link_unsubscribes_nobody(member, outsider, token):
     opt_in(member)
-    response = Client().post(reverse("reminders:unsubscribe", args=[token]))
-    assert response.status_code == 400
-    assert "This link does not work" in response.content.decode()
+    url = reverse("reminders:unsubscribe", args=[token])
+    for response in (Client().get(url), Client().post(url)):
+        assert response.status_code == 400
+        assert "This link does not work" in response.content.decode()
     assert ReminderPreference.objects.get(person=member).enabled is True
 
 
