@@ -229,3 +229,18 @@ def test_the_export_holds_the_preference_and_deletion_removes_it(member):
 
 def test_the_export_says_none_for_someone_who_never_asked_for_reminders(member):
     assert user_export(user=member)["reminders"] is None
+
+
+def test_the_reminder_metrics_are_scraped_at_zero_and_name_no_person(client, member):
+    opt_in(member)
+    send_due_reminders()
+    text = client.get("/metrics").content.decode()
+    reminder_lines = [line for line in text.splitlines() if line.startswith("mhc_reminders_")]
+    assert any(line.startswith("mhc_reminders_sent_total ") for line in reminder_lines)
+    assert any(line.startswith("mhc_reminders_failed_total ") for line in reminder_lines)
+    assert {line.split("{")[1].split("}")[0] for line in reminder_lines if "unsubscribed_total{" in line} == {
+        'via="link"',
+        'via="one_click"',
+        'via="account"',
+    }
+    assert not [line for line in reminder_lines if "person" in line or member.email in line]
