@@ -11,6 +11,9 @@ register = template.Library()
 
 def _context(context: template.Context) -> dict:
     request = context["request"]
+    if not request.user.is_authenticated:
+        # A check taken without an account: reminders need an address, so nothing is offered.
+        return {"shown": False}
     preference = reminder_preference_get(user=request.user)
     enabled = preference is not None and preference.enabled
     return {
@@ -18,6 +21,7 @@ def _context(context: template.Context) -> dict:
         "next_due_on": reminder_next_due_on(user=request.user) if enabled else None,
         "next": request.get_full_path(),
         "csrf_token": context.get("csrf_token"),
+        "shown": True,
     }
 
 
@@ -25,6 +29,8 @@ def _context(context: template.Context) -> dict:
 def reminder_settings(context: template.Context) -> dict:
     """The account page's card: reminders on or off, and their cadence."""
     data = _context(context)
+    if not data["shown"]:
+        return data
     cadence = data["preference"].cadence_weeks if data["preference"] else CADENCE_DEFAULT_WEEKS
     return {**data, "form": ReminderForm(initial={"cadence_weeks": cadence})}
 

@@ -178,3 +178,13 @@ def test_the_account_page_says_when_the_next_reminder_is_due(member_client, memb
     page = member_client.get(ACCOUNT).content.decode()
     due = date_format(timezone.now().date() + timedelta(weeks=4), "DATE_FORMAT")
     assert f"we e-mail you every 4 weeks after your last check. The next one is due on {due}." in page
+
+
+def test_the_offer_shows_nothing_to_someone_without_an_account(rf):
+    from django.contrib.auth.models import AnonymousUser
+    from django.template import Context, Template
+
+    request = rf.get("/symptoms/checks/x/")
+    request.user = AnonymousUser()
+    html = Template('{% include "reminders/_offer_include.html" %}').render(Context({"request": request}))
+    assert html.strip() == ""
