@@ -42,6 +42,7 @@ urlpatterns = [
     path("", include("symptoms.urls")),
     path("", include("screening.urls")),
     path("", include("sharing.urls")),
+    path("", include("reminders.urls")),
     path("admin/", admin.site.urls),
     # Operations: liveness, readiness and the Prometheus scrape (bearer token; see docs/operations.md).
     path("healthz", health.healthz, name="healthz"),

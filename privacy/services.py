@@ -18,6 +18,7 @@ from accounts.models import User
 from billing.models import LedgerEntry, Wallet
 from billing.selectors import ledger_list, wallet_balance
 from core.models import AccountErasure
+from reminders.selectors import reminder_preference_export
 from screening.models import Screening
 from screening.selectors import screening_list
 from sharing.selectors import share_link_list
@@ -76,6 +77,7 @@ def user_export(*, user: User) -> dict[str, Any]:
             }
             for link in share_link_list(user=user).order_by("created_at")
         ],
+        "reminders": reminder_preference_export(user=user),
         "ledger": [
             {
                 "created_at": entry.created_at.isoformat(),

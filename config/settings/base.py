@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "symptoms",
     "screening",
     "sharing",
+    "reminders",
     "privacy",
 ]
 
@@ -204,6 +205,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "screening.tasks.requeue_unpublished_screenings",
         "schedule": env.int("SCREENING_REQUEUE_EVERY_SECONDS", default=10),
     },
+    # Hourly: everyone whose re-check reminder is due today gets it within the hour that follows midnight (UTC),
+    # and a pending one whose task was lost is published again. Safe with two beats: one row per due date.
+    "send-due-reminders": {
+        "task": "reminders.tasks.send_due_reminders",
+        "schedule": crontab(minute=env.int("REMINDERS_MINUTE", default=15)),
+    },
 }
 
 # --- Auth ------------------------------------------------------------------------------------------------------
@@ -224,11 +231,21 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=587)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+# Seconds before a silent mail server counts as down: a reminder is retried (docs/reminders.md), a password-reset
+# request answers, instead of waiting until a time limit kills the task or the request.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Mental Health Checker <no-reply@localhost>")
 # Who runs this deployment and how people reach them, named in the privacy notice (/privacy/). Empty: the notice
 # says the operator has not given them, rather than inventing one. Every real deployment sets both.
 SITE_OPERATOR_NAME = env("SITE_OPERATOR_NAME", default="")
 SITE_CONTACT_EMAIL = env("SITE_CONTACT_EMAIL", default="")
+# The site's address as people reach it, for links in e-mails sent outside a request (re-check reminders).
+# Production defaults to https:// and the first of ALLOWED_HOSTS.
+SITE_URL = env("SITE_URL", default="http://localhost:8000")
+# A reminder e-mail the mail server refuses is tried this many times in all, REMINDER_RETRY_SECONDS after the
+# first failure and twice as long after each next one; then it is counted as failed (docs/reminders.md).
+REMINDER_SEND_ATTEMPTS = env.int("REMINDER_SEND_ATTEMPTS", default=4)
+REMINDER_RETRY_SECONDS = env.int("REMINDER_RETRY_SECONDS", default=60)
 
 # Staff second factor (django-otp): the admin asks for a code from an authenticator app (TOTP) or a one-time
 # static code; the issuer is the name the authenticator app shows. See docs/operations.md for the first device.

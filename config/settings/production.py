@@ -12,6 +12,8 @@ SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("Set ALLOWED_HOSTS to the host names this site answers to.")
+# Links in e-mails (re-check reminders) point here.
+SITE_URL = env("SITE_URL", default=f"https://{ALLOWED_HOSTS[0].lstrip('.')}")
 JWT_SIGNING_KEY = env("JWT_SIGNING_KEY")
 # A leaked session secret must not also mint API tokens, and the other way round.
 if JWT_SIGNING_KEY == SECRET_KEY:

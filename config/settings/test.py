@@ -6,7 +6,8 @@ from .base import env
 DEBUG = False
 # Fast hashing: the tests create many users; production keeps the default PBKDF2.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# In-memory outbox; a Celery worker started by a test (a process of its own) is pointed at the test's SMTP server.
+EMAIL_BACKEND = env("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
 # Tasks run in-process in unit tests; the end-to-end test starts a real worker against the Redis broker.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 STORAGES = {

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from billing.services import wallet_adjust
 from privacy.services import user_export
+from reminders.services import reminder_preference_set
 from sharing.services import share_link_create
 from symptoms.services import symptom_check_submit
 from tests.factories import ScreeningFactory
@@ -37,6 +38,8 @@ ALLOWED = {
     "share_links", "share_links[]", "share_links[].id", "share_links[].created_at", "share_links[].expires_at",
     "share_links[].revoked_at", "share_links[].contents", "share_links[].language", "share_links[].show_name",
     "share_links[].openings",
+    "reminders", "reminders.enabled", "reminders.cadence_weeks", "reminders.started_at", "reminders.next_due_on",
+    "reminders.sent", "reminders.sent[]",
     "ledger", "ledger[]", "ledger[].created_at", "ledger[].kind", "ledger[].amount", "ledger[].available_after",
     "ledger[].held_after", "ledger[].description", "ledger[].screening_id",
 }  # fmt: skip
@@ -68,6 +71,7 @@ def test_every_exported_field_is_on_the_allow_list_and_no_staff_reason_leaves(me
     )  # fmt: skip
     symptom_check_submit(user=member, instrument_key="gad7", answers={f"gad7_{n}": 1 for n in range(1, 8)})
     share_link_create(user=member, language="en")
+    reminder_preference_set(user=member, cadence_weeks=3)
 
     export = user_export(user=member)
 
