@@ -6,12 +6,9 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
-
-from core.fingerprints import fingerprint_matches, request_fingerprint
+from core.idempotency import idempotent_create
 from symptoms import metrics
 from symptoms.exceptions import (
-    IdempotencyConflict,
     InstrumentNotOffered,
     SymptomAnswersInvalid,
     SymptomAnswersRejected,
@@ -31,20 +28,6 @@ class SymptomSubmission:
     created: bool  # False when an Idempotency-Key replayed an earlier submission
 
 
-def _fingerprinted(instrument_key: str, answers: dict[str, Any]) -> dict[str, Any]:
-    # What a repeated Idempotency-Key must repeat: the instrument and the validated answers (core.fingerprints).
-    return {"instrument": instrument_key, "answers": answers}
-
-
-def _replay(*, user: User, idempotency_key: str, content: dict[str, Any]) -> SymptomSubmission | None:
-    earlier = SymptomCheck.objects.filter(owner=user, idempotency_key=idempotency_key).first()
-    if earlier is None:
-        return None
-    if not fingerprint_matches(earlier.request_fingerprint, content):
-        raise IdempotencyConflict()
-    return SymptomSubmission(check=earlier, created=False)
-
-
 def symptom_check_submit(
     *, user: User, instrument_key: str, answers: Any, idempotency_key: str = ""
 ) -> SymptomSubmission:
@@ -61,27 +44,26 @@ def symptom_check_submit(
     except SymptomAnswersInvalid as error:
         raise SymptomAnswersRejected(extra={"fields": error.errors}) from error
 
-    content = _fingerprinted(instrument.key, cleaned)
-    if idempotency_key and (replay := _replay(user=user, idempotency_key=idempotency_key, content=content)):
-        return replay
     result = score(instrument, cleaned)
-    try:
-        with transaction.atomic():
-            check = SymptomCheck.objects.create(
-                owner=user,
-                instrument=instrument.key,
-                answers=cleaned,
-                total=result.total,
-                band=result.band.key,
-                safety_flag=result.safety_flag,
-                idempotency_key=idempotency_key,
-                request_fingerprint=request_fingerprint(content),
-            )
-    except IntegrityError:
-        # The same key sent twice at once: the unique constraint let one through; answer like a replay.
-        if idempotency_key and (replay := _replay(user=user, idempotency_key=idempotency_key, content=content)):
-            return replay
-        raise
+    check, created = idempotent_create(
+        model=SymptomCheck,
+        owner=user,
+        key=idempotency_key,
+        # What a repeated Idempotency-Key must repeat: the instrument and the validated answers.
+        content={"instrument": instrument.key, "answers": cleaned},
+        create=lambda fingerprint: SymptomCheck.objects.create(
+            owner=user,
+            instrument=instrument.key,
+            answers=cleaned,
+            total=result.total,
+            band=result.band.key,
+            safety_flag=result.safety_flag,
+            idempotency_key=idempotency_key,
+            request_fingerprint=fingerprint,
+        ),
+    )
+    if not created:
+        return SymptomSubmission(check=check, created=False)
 
     metrics.SUBMITTED.labels(instrument=instrument.key).inc()
     if result.safety_flag:
