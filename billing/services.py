@@ -1,13 +1,9 @@
 """Every change to a wallet goes through here: atomic, with the wallet rows locked, and recorded in the ledger.
 
-Each service joins the caller's transaction when there is one (screening submit and scoring), and opens its own
-otherwise: `transaction.atomic(savepoint=False)`, which skips a savepoint (two round trips on every submission and
-every result). An error inside marks the caller's transaction for rollback, so a caller that catches it can never
-commit a half-written change.
-
-hold / capture / release are keyed by screening and idempotent: calling one twice for the same screening
-changes nothing the second time (the ledger's unique (screening, kind) constraint backs this up). Billing knows a
-screening by its id, its owner and the model name its caller gives, never by its fields.
+Each service joins the caller's transaction when there is one (`atomic(savepoint=False)`: no savepoint's round
+trips), so an error inside marks the caller's transaction for rollback and it can never commit half a change.
+hold / capture / release are keyed by screening and idempotent (the ledger's unique (screening, kind) constraint
+backs this up). Billing knows a screening by its id, its owner and the model name its caller gives, nothing more.
 """
 
 from __future__ import annotations
@@ -27,6 +23,7 @@ from django.utils.translation import ngettext
 from billing.exceptions import BillingError, InsufficientCredits
 from billing.metrics import CREDITS
 from billing.models import LedgerEntry, Wallet
+from billing.selectors import allowance_period, month_start
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -125,11 +122,6 @@ def _write(entries: list[LedgerEntry]) -> list[LedgerEntry]:
 def credits_phrase(amount: int) -> str:
     """ "1 credit", "7 credits", in the active language."""
     return ngettext("%(count)d credit", "%(count)d credits", amount) % {"count": amount}
-
-
-def capture_description(*, model_name: str, amount: int) -> str:
-    """The ledger line of a capture, stored in English (see _stored_credits)."""
-    return f"Check with the {model_name} model: {_stored_credits(amount)} spent"
 
 
 def _stored_credits(amount: int) -> str:
@@ -261,12 +253,13 @@ def wallet_settle_many(*, charges: Sequence[Charge], kind: str) -> list[LedgerEn
         hold = kinds.get(Kind.HOLD)
         if hold is None:
             raise BillingError("No credits were set aside for this screening.")
-        held = -hold.amount
+        held = _stored_credits(-hold.amount)
         if kind == Kind.CAPTURE:
-            description = capture_description(model_name=charge.model_name, amount=held)
+            description = f"Check with the {charge.model_name} model: {held} spent"
         else:
-            description = f"Check with the {charge.model_name} model did not finish: {_stored_credits(held)} returned"
-        amount = -held if kind == Kind.CAPTURE else held
+            description = f"Check with the {charge.model_name} model did not finish: {held} returned"
+        # A capture spends the held credits (-n); a release gives them back (+n).
+        amount = hold.amount if kind == Kind.CAPTURE else -hold.amount
         entry = _entry(
             wallets[charge.user_id], kind=kind, amount=amount, screening_id=charge.screening_id, description=description
         )
@@ -297,17 +290,6 @@ def wallet_release(*, user: User, screening_id: uuid.UUID, model_name: str) -> L
 
 
 # --- The monthly allowance ---------------------------------------------------------------------------------------
-
-
-def allowance_period(moment: datetime.datetime | None = None) -> str:
-    """The month an allowance is for, as its ledger key: "2026-12". Months are counted in UTC."""
-    moment = (moment or timezone.now()).astimezone(datetime.UTC)
-    return f"{moment:%Y-%m}"
-
-
-def month_start(moment: datetime.datetime | None = None) -> datetime.datetime:
-    moment = (moment or timezone.now()).astimezone(datetime.UTC)
-    return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def allowance_grant(*, user: User, period: str) -> LedgerEntry | None:

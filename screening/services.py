@@ -40,6 +40,7 @@ Status = Screening.Status
 # Stored in English on the screening and translated when shown (screening.results.gettext_stored).
 FAILED_MESSAGE = gettext_noop("We could not compute this estimate. Your credits have been returned.")
 TIMED_OUT_MESSAGE = gettext_noop("This estimate took too long and was stopped. Your credits have been returned.")
+REFUSED = (IntegrityError, DataError, BillingError)  # a result the database or the ledger refuses: not transient
 # What an API client is told to send when it means a height and weight the site asked about.
 CONFIRM_BODY_SIZE_HINT = gettext_noop("If they are right, send the same answers with confirm_body_size set to true.")
 
@@ -194,43 +195,31 @@ def screening_score(*, screening_id: uuid.UUID | str, batch_size: int | None = N
 
 
 def _screening_settle(scored: list[Scored]) -> list[Screening]:
-    """Store the results and failures of a scored batch: the results in one transaction, each failure in its own."""
+    """Store the results of a scored batch in one transaction, and each failure in its own."""
     ready = [item for item in scored if item.prediction is not None]
+    failures = [(item, item.failure) for item in scored if item.failure]
     try:
         finished = _screening_complete_many(ready)
-    except (IntegrityError, DataError, BillingError):
-        # One result the database or the ledger refused spoils the batch's transaction: settle one at a time,
-        # so only that screening fails.
-        finished = [screening for item in ready for screening in _screening_complete_one(item)]
-    for item in scored:
-        if item.failure:
-            message = TIMED_OUT_MESSAGE if item.failure == "timeout" else FAILED_MESSAGE
-            failed = screening_fail(
-                screening_id=item.screening.id,
-                message=message,
-                reason=item.failure,
-                claim_token=item.screening.claim_token,
-            )
-            finished.extend([failed] if failed else [])
+    except REFUSED:
+        # One result the database or the ledger refused spoils the batch's transaction: settle one at a time, so
+        # only that screening fails.
+        finished = []
+        for item in ready:
+            try:
+                finished += _screening_complete_many([item])
+            except REFUSED as error:
+                # Not transient (a constraint): fail and refund instead of retrying.
+                logger.warning(
+                    "screening result refused",
+                    extra={"screening_id": str(item.screening.id), "error_type": type(error).__name__},
+                )
+                failures.append((item, "internal"))
+    for item, reason in failures:
+        message = TIMED_OUT_MESSAGE if reason == "timeout" else FAILED_MESSAGE
+        claim = item.screening.claim_token
+        if failed := screening_fail(screening_id=item.screening.id, message=message, reason=reason, claim_token=claim):
+            finished.append(failed)
     return finished
-
-
-def _screening_complete_one(item: Scored) -> list[Screening]:
-    try:
-        return _screening_complete_many([item])
-    except (IntegrityError, DataError, BillingError) as error:
-        # The database refused the result (a constraint): not transient, so fail and refund instead of retrying.
-        logger.warning(
-            "screening result refused",
-            extra={"screening_id": str(item.screening.id), "error_type": type(error).__name__},
-        )
-        failed = screening_fail(
-            screening_id=item.screening.id,
-            message=FAILED_MESSAGE,
-            reason="internal",
-            claim_token=item.screening.claim_token,
-        )
-        return [failed] if failed else []
 
 
 _RESULT_FIELDS = ("probability", "risk_band", "factors", "model_version", "base_rate", "interval_low", "interval_high")
@@ -270,7 +259,7 @@ def _screening_complete_many(items: list[Scored]) -> list[Screening]:
     elif done:
         Screening.objects.bulk_update(done, list(result))
     wallet_capture_many(charges=[_charge(screening) for screening in done])
-    transaction.on_commit(lambda: _observe_done(done))
+    transaction.on_commit(lambda: _observe(done))
     return done
 
 
@@ -279,17 +268,14 @@ def _charge(screening: Screening) -> Charge:
     return Charge(screening_id=screening.id, user_id=screening.owner_id, model_name=model_name)
 
 
-def _observe_done(screenings: list[Screening]) -> None:
+def _observe(screenings: list[Screening], *, failed: str = "") -> None:
     waiting.notify_finished([screening.id for screening in screenings])
     for screening in screenings:
-        metrics.COMPLETED.labels(model=screening.model_key, band=screening.risk_band).inc()
-        if screening.probability is not None:  # a done screening has one (a database constraint)
-            metrics.ESTIMATE.labels(model=screening.model_key).observe(screening.probability)
-        if screening.finished_at is not None:
-            metrics.END_TO_END_SECONDS.labels(model=screening.model_key).observe(
-                (screening.finished_at - screening.created_at).total_seconds()
-            )
-        logger.info("screening done", extra={"screening_id": str(screening.id), "model": screening.model_key})
+        if failed:
+            metrics.FAILED.labels(model=screening.model_key, reason=failed).inc()
+        else:
+            metrics.observe_done(screening)
+            logger.info("screening done", extra={"screening_id": str(screening.id), "model": screening.model_key})
 
 
 _ANY_CLAIM: Any = object()
@@ -313,14 +299,9 @@ def screening_fail(
     screening.finished_at = timezone.now()
     screening.save(update_fields=["status", "error_message", "finished_at"])
     wallet_release_many(charges=[_charge(screening)])
-    transaction.on_commit(lambda: _observe_failed(screening, reason))
+    transaction.on_commit(lambda: _observe([screening], failed=reason))
     logger.info("screening failed", extra={"screening_id": str(screening.id), "reason": reason})
     return screening
-
-
-def _observe_failed(screening: Screening, reason: str) -> None:
-    waiting.notify_finished([screening.id])
-    metrics.FAILED.labels(model=screening.model_key, reason=reason).inc()
 
 
 def screening_release_claim(*, screening_ids: list[uuid.UUID | str], claim_token: int | None) -> None:
@@ -398,13 +379,13 @@ def _sweep_one(*, screening_id: uuid.UUID, condition: Q, now) -> str | None:
     if screening.requeue_count >= 1:
         screening_fail(screening_id=screening.id, message=TIMED_OUT_MESSAGE, reason="stuck")
         return "failed"
-    screening.status = Status.PENDING
-    screening.started_at = None
-    screening.claim_token = None
-    screening.queued_at = now
-    screening.requeue_count += 1
-    screening.task_id = str(uuid.uuid4())
-    screening.save(update_fields=["status", "started_at", "claim_token", "queued_at", "requeue_count", "task_id"])
+    screening.status, screening.started_at, screening.claim_token = Status.PENDING, None, None
+    screening.queued_at, screening.task_id, screening.requeue_count = (
+        now,
+        str(uuid.uuid4()),
+        screening.requeue_count + 1,
+    )
+    screening.save(update_fields=["status", "started_at", "claim_token", "queued_at", "task_id", "requeue_count"])
     transaction.on_commit(lambda: _enqueue(screening))
     metrics.REQUEUED.labels(model=screening.model_key).inc()
     return "requeued"
