@@ -23,5 +23,5 @@ def test_the_docs_diagram_draws_exactly_the_models_transitions():
 
 def test_every_status_has_a_row_and_only_done_and_failed_are_final():
     assert set(Screening.TRANSITIONS) == set(Screening.Status.values)
-    assert Screening.FINISHED_STATUSES == {Screening.Status.DONE, Screening.Status.FAILED}
+    assert {Screening.Status.DONE, Screening.Status.FAILED} == Screening.FINISHED_STATUSES
     assert Screening.statuses_before(Screening.Status.RUNNING) == [Screening.Status.PENDING]
