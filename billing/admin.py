@@ -14,7 +14,7 @@ from billing.exceptions import InsufficientCredits
 from billing.forms import CreditChangeForm
 from billing.models import LedgerEntry, Wallet
 from billing.selectors import ledger_list
-from billing.services import wallet_staff_change
+from billing.services import wallet_adjust, wallet_grant
 
 RECENT_LEDGER_ROWS = 20
 
@@ -134,9 +134,9 @@ class UserAdmin(AccountsUserAdmin):
             done = 0
             for user in queryset:
                 try:
-                    entry = wallet_staff_change(
+                    change = wallet_grant if data["kind"] == LedgerEntry.Kind.GRANT else wallet_adjust
+                    entry = change(
                         user=user,
-                        kind=data["kind"],
                         amount=data["amount"],
                         author=request.user,
                         reason=data["reason"],

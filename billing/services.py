@@ -72,15 +72,8 @@ def _entry(wallet: Wallet, *, kind: str, amount: int, description: str, **fields
         wallet.held -= amount
     elif kind == Kind.CAPTURE:
         wallet.held += amount
-    return LedgerEntry(
-        wallet=wallet,
-        kind=kind,
-        amount=amount,
-        available_after=wallet.available,
-        held_after=wallet.held,
-        description=description,
-        **fields,
-    )
+    after = {"available_after": wallet.available, "held_after": wallet.held}
+    return LedgerEntry(wallet=wallet, kind=kind, amount=amount, description=description, **after, **fields)
 
 
 def _locked_wallet(user: User) -> Wallet:
@@ -101,15 +94,11 @@ def _write(entries: list[LedgerEntry]) -> list[LedgerEntry]:
     for wallet in wallets:
         wallet.updated_at = now
     if len(wallets) == 1:  # the usual case: a plain UPDATE is far cheaper to build than bulk_update's CASE
-        Wallet.objects.filter(pk=wallets[0].pk).update(
-            available=wallets[0].available, held=wallets[0].held, updated_at=now
-        )
+        (wallet,) = wallets
+        Wallet.objects.filter(pk=wallet.pk).update(available=wallet.available, held=wallet.held, updated_at=now)
     else:
         Wallet.objects.bulk_update(wallets, ["available", "held", "updated_at"])
-    if len(entries) == 1:
-        entries[0].save(force_insert=True)
-    else:
-        LedgerEntry.objects.bulk_create(entries)
+    LedgerEntry.objects.bulk_create(entries)
 
     def count() -> None:
         for entry in entries:
@@ -142,7 +131,7 @@ def wallet_grant(
         _locked_wallet(user),
         kind=Kind.GRANT,
         amount=amount,
-        description=description or f"{_stored_credits(amount)} granted",
+        description=description or f"{_stored_credits(amount)} {'added by our team' if author else 'granted'}",
         author=author,
         reason=reason,
     )
@@ -168,32 +157,8 @@ def wallet_adjust(*, user: User, amount: int, author: User, reason: str, descrip
             )
             % {"count": wallet.available}
         )
-    verb = "added" if amount > 0 else "removed"
-    return _record(
-        wallet,
-        kind=Kind.ADJUSTMENT,
-        amount=amount,
-        description=description or f"{_stored_credits(abs(amount))} {verb} by our team",
-        author=author,
-        reason=reason,
-    )
-
-
-def wallet_staff_change(
-    *, user: User, kind: str, amount: int, author: User, reason: str, description: str = ""
-) -> LedgerEntry:
-    """A grant or adjustment by a staff member, with its internal reason and what the person will read."""
-    if kind == Kind.GRANT:
-        return wallet_grant(
-            user=user,
-            amount=amount,
-            author=author,
-            reason=reason,
-            description=description or f"{_stored_credits(amount)} added by our team",
-        )
-    if kind == Kind.ADJUSTMENT:
-        return wallet_adjust(user=user, amount=amount, author=author, reason=reason, description=description)
-    raise ValueError(f"Staff cannot record a {kind!r} entry.")
+    description = description or f"{_stored_credits(abs(amount))} {'added' if amount > 0 else 'removed'} by our team"
+    return _record(wallet, kind=Kind.ADJUSTMENT, amount=amount, description=description, author=author, reason=reason)
 
 
 @transaction.atomic(savepoint=False)
@@ -295,9 +260,8 @@ def wallet_release(*, user: User, screening_id: uuid.UUID, model_name: str) -> L
 def allowance_grant(*, user: User, period: str) -> LedgerEntry | None:
     """Grant `user` the allowance for `period`, or nothing if they already have it.
 
-    The ledger's unique (wallet, period) constraint for allowances is what makes it once per month: two beat
-    processes, or a retry, that both get here insert one row and the other's INSERT fails and rolls back its
-    wallet change too. The exists() check only spares that failure in the common case.
+    The ledger's unique (wallet, period) constraint makes it once per month: of two beat processes or a retry, one
+    inserts and the other's INSERT fails and rolls back its wallet change. exists() spares that in the usual case.
     """
     amount = settings.MONTHLY_ALLOWANCE_CREDITS
     if amount <= 0:
@@ -320,11 +284,10 @@ def allowance_grant(*, user: User, period: str) -> LedgerEntry | None:
 
 
 def allowance_grant_month(*, now: datetime.datetime | None = None) -> int:
-    """Grant this month's allowance to everyone due it; returns how many were granted. Safe to run at any time,
-    as often as wanted, from any number of processes.
+    """Grant this month's allowance to everyone due it (safe to run at any time, from any number of processes).
 
-    Due: an active account that joined before this month began (the month someone joins, the welcome credits
-    stand in for it) and has no allowance for this month yet.
+    Due: an active account that joined before this month began (the welcome credits stand in for the month someone
+    joins) and has no allowance for this month yet. Returns how many were granted.
     """
     from accounts.models import User
 

@@ -86,16 +86,15 @@ def screening_submit(
             )
 
     def create(fingerprint: str) -> Screening:
-        screening = Screening.objects.create(
-            owner=user,
-            model_key=model_key,
-            answers=cleaned,
-            cost=price(model_key),
-            idempotency_key=idempotency_key,
-            request_fingerprint=fingerprint,
-            task_id=str(uuid.uuid4()),
-            retry_of=retry_of,
-        )
+        new = {
+            "owner": user,
+            "model_key": model_key,
+            "answers": cleaned,
+            "cost": price(model_key),
+            "retry_of": retry_of,
+        }
+        keys = {"idempotency_key": idempotency_key, "request_fingerprint": fingerprint, "task_id": str(uuid.uuid4())}
+        screening = Screening.objects.create(**new, **keys)
         wallet_hold(user=user, amount=screening.cost, screening_id=screening.id, new_screening=True)
         transaction.on_commit(lambda: _enqueue(screening))
         return screening
@@ -150,10 +149,8 @@ def screening_requeue_unpublished(*, limit: int = 500) -> int:
 def screening_claim_batch(*, screening_id: uuid.UUID | str, limit: int) -> list[Screening]:
     """Claim this screening and up to `limit - 1` others waiting, oldest first: pending -> running, each once.
 
-    The task of each screening is still queued and still runs; when its screening was claimed by another task's
-    batch, it claims what is waiting then, or nothing. SKIP LOCKED: two workers claiming at once take different
-    screenings instead of waiting for each other. Each claimed screening carries this session's lease
-    (screening.leases), the fence every later write of its outcome checks.
+    A task whose screening another task's batch took claims what is waiting then, or nothing. SKIP LOCKED: two
+    workers claiming at once take different screenings. Each carries this session's lease (screening.leases).
     """
     token = leases.session_token()  # outside the transaction: the lease outlives it
     own_first = Case(When(id=screening_id, then=Value(0)), default=Value(1))
@@ -173,10 +170,9 @@ def screening_claim_batch(*, screening_id: uuid.UUID | str, limit: int) -> list[
 
 
 def screening_score(*, screening_id: uuid.UUID | str, batch_size: int | None = None) -> Screening | None:
-    """Claim, score and settle this screening together with up to `batch_size - 1` others that are waiting.
+    """Claim, score and settle this screening with up to `batch_size - 1` others waiting; None if another had it.
 
-    Returns this screening when this call scored it, None when another delivery already had. Transient database
-    errors hand every claimed screening back (running -> pending) and propagate so the task can retry.
+    Transient database errors hand every claimed screening back (running -> pending) and propagate (a retry).
     """
     claimed = screening_claim_batch(screening_id=screening_id, limit=batch_size or settings.SCREENING_BATCH_SIZE)
     if not claimed:
@@ -227,12 +223,11 @@ _RESULT_FIELDS = ("probability", "risk_band", "factors", "model_version", "base_
 
 @transaction.atomic
 def _screening_complete_many(items: list[Scored]) -> list[Screening]:
-    """running -> done for every screening still running under the claim it was scored for, and its hold captured.
+    """running -> done, and its hold captured, for each screening still running under the claim it was scored for.
 
-    One transaction of a fixed number of statements. One the sweep failed meanwhile keeps its failure (its credits
-    were already released); one reclaimed from a worker thought lost and claimed again is left to that claim. The
-    screening rows are locked first, in primary-key order, then the wallets (billing, in primary-key order too).
-    A capture billing refuses raises and writes nothing: the caller settles one screening at a time then.
+    One transaction of a fixed number of statements, screening rows locked first (in primary-key order), then the
+    wallets. One the sweep failed meanwhile keeps its failure; one reclaimed and claimed again is left to that
+    claim. A capture billing refuses raises and writes nothing.
     """
     by_id = {item.screening.id: item for item in items if item.prediction is not None}
     if not by_id:
@@ -305,10 +300,7 @@ def screening_fail(
 
 
 def screening_release_claim(*, screening_ids: list[uuid.UUID | str], claim_token: int | None) -> None:
-    """running -> pending, so a retried task can claim the screenings again after a transient error.
-
-    Only under the claim it was given: a screening reclaimed and claimed by another worker meanwhile stays theirs.
-    """
+    """running -> pending after a transient error; only under the claim given (a reclaimed one stays its new claim's)"""
     Screening.objects.filter(
         id__in=screening_ids, status__in=Screening.statuses_before(Status.PENDING), claim_token=claim_token
     ).update(status=Status.PENDING, started_at=None, claim_token=None)
@@ -322,17 +314,12 @@ def screening_sweep_stuck(*, now=None) -> dict[str, int]:
     stuck = Q(status=Status.PENDING, queued_at__lt=cutoff) & ~Q(task_id="") | Q(
         status=Status.RUNNING, started_at__lt=cutoff
     )
-    ids = list(Screening.objects.filter(stuck).values_list("id", flat=True)[:500])
-    return _hand_back(ids, stuck, now, "stuck screenings swept")
+    return _hand_back(stuck, now, "stuck screenings swept")
 
 
 def screening_reclaim_abandoned(*, now=None) -> dict[str, int]:
-    """Hand back, within seconds, the screenings of workers that are gone: running under a lease nobody holds.
-
-    The same rule as the stuck sweep (queued again once, then failed with the credits returned), applied as soon
-    as the claiming worker's database session has ended rather than after SCREENING_STUCK_AFTER_SECONDS. Where
-    the database has no leases (screening.leases) there is nothing to do: the stuck sweep covers it.
-    """
+    """The stuck sweep's rule, applied within seconds to screenings running under a lease nobody holds (their
+    worker's session has ended). Without leases (screening.leases, SQLite) the stuck sweep alone covers them."""
     running = Screening.objects.filter(status=Status.RUNNING, claim_token__isnull=False)
     tokens = {token for token in running.values_list("claim_token", flat=True).distinct() if token is not None}
     live = leases.live_tokens(tokens)
@@ -340,12 +327,12 @@ def screening_reclaim_abandoned(*, now=None) -> dict[str, int]:
         return {"requeued": 0, "failed": 0}
     # A token is locked before the first claim stamped with it, so one not locked now is never locked again.
     abandoned = Q(status=Status.RUNNING, claim_token__in=tokens - live)
-    ids = list(Screening.objects.filter(abandoned).values_list("id", flat=True)[:500])
-    return _hand_back(ids, abandoned, now or timezone.now(), "screenings of a lost worker reclaimed")
+    return _hand_back(abandoned, now or timezone.now(), "screenings of a lost worker reclaimed")
 
 
-def _hand_back(ids: list[uuid.UUID], condition: Q, now, done_message: str) -> dict[str, int]:
+def _hand_back(condition: Q, now, done_message: str) -> dict[str, int]:
     counts = {"requeued": 0, "failed": 0}
+    ids = list(Screening.objects.filter(condition).values_list("id", flat=True)[:500])
     for screening_id in ids:
         try:
             outcome = _sweep_one(screening_id=screening_id, condition=condition, now=now)
@@ -368,9 +355,8 @@ def _hand_back(ids: list[uuid.UUID], condition: Q, now, done_message: str) -> di
 def _sweep_one(*, screening_id: uuid.UUID, condition: Q, now) -> str | None:
     """Queue a screening its worker never finished once more; the second time, fail it and return its credits.
 
-    skip_locked: a worker finishing this very screening holds its lock; leave it to the worker. The condition is
-    checked again under the lock: another sweep may have re-queued it since this one listed it, and failing it now
-    would fail a screening that has just been given its second chance.
+    skip_locked: a worker finishing it holds its lock. The condition is checked again under the lock: another
+    sweep may have re-queued it since, and failing it now would take its second chance away.
     """
     locked = Screening.objects.select_for_update(skip_locked=True, of=("self",))
     screening = locked.filter(condition, id=screening_id).first()
