@@ -26,9 +26,29 @@ run: migrate
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The inner loop: no browser, no subprocesses (production settings, servers, workers), no retraining.
+# The inner loop: no browser, no servers started in processes of their own, no model fitting (tests marked slow).
+# It runs on production's path when this machine has it: PostgreSQL on 127.0.0.1:5432 (a database of its own,
+# created when missing) and Redis on 127.0.0.1:6379, so the ledger, idempotency, claim, lease and settle-race tests
+# and the real-worker test run too; without them it runs on SQLite and says what that skips. DATABASE_URL and
+# REDIS_URL, when set, are used as they are.
+TEST_FAST_DATABASE ?= mhc_test_fast
+TEST_FAST_REDIS_URL ?= redis://127.0.0.1:6379/15
+TEST_FAST_MARKS = not browser and not slow and not subprocess and not nhanes
+
 test-fast: install
-	$(BIN)/python -m pytest -m "not browser and not slow and not subprocess and not celery_worker and not nhanes" $(PYTEST_ARGS)
+	@database_url="$$DATABASE_URL"; redis_url="$$REDIS_URL"; \
+	if [ -z "$$database_url" ] && pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+		psql -h 127.0.0.1 -U postgres -d postgres -tAc \
+			"SELECT 1 FROM pg_database WHERE datname = '$(TEST_FAST_DATABASE)'" | grep -q 1 \
+		|| psql -h 127.0.0.1 -U postgres -d postgres -qc 'CREATE DATABASE "$(TEST_FAST_DATABASE)"'; \
+		database_url="postgres://postgres@127.0.0.1:5432/$(TEST_FAST_DATABASE)"; fi; \
+	if [ -z "$$redis_url" ] && redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; then \
+		redis_url="$(TEST_FAST_REDIS_URL)"; fi; \
+	case "$$database_url" in postgres*) ;; *) echo "test-fast: no PostgreSQL at 127.0.0.1:5432, so SQLite:" \
+		"the tests marked postgres (row locks: concurrency, leases, settle races, the real worker) are skipped";; esac; \
+	[ -n "$$redis_url" ] || echo "test-fast: no Redis at 127.0.0.1:6379: the tests marked redis and celery_worker are skipped"; \
+	env $${database_url:+DATABASE_URL="$$database_url"} $${redis_url:+REDIS_URL="$$redis_url"} \
+		$(BIN)/python -m pytest -m "$(TEST_FAST_MARKS)" $(PYTEST_ARGS)
 
 # Rewrite docs/screenshots/*.png from the browser test (make test leaves them alone).
 screenshots: install

@@ -10,10 +10,11 @@ loopback ports (initdb, postgres and redis-server must be on the PATH; nothing s
 starts is stopped at the end.
 
 Each client is a closed loop with no think time: a new TCP connection for every request, all 19 answers given,
-POST /api/v1/screenings/, then GET the screening until it is done. Every GET carries `Prefer: wait=N`; a server
-that honours it answers when the result is stored, one that does not answers at once and the client polls again
-after --poll-ms (10 ms). With --submit-waits the POST carries `Prefer: wait=N` too and a 200 ends the
-screening in one request (a 202 falls back to the GETs); the issue's figures are the default, submit then GET.
+POST /api/v1/screenings/ with `Prefer: wait=N`, as a real client does: a 200 carries the finished screening, in
+one request. A 202 (not done within N seconds, or no waiting slot free) is followed by GETs that carry
+`Prefer: wait=N` too; only a GET the server answered without waiting (no `Preference-Applied`) is repeated after
+--retry-ms (100 ms), and the table counts the GETs. With --get-after-submit the POST does not wait and one
+waited GET follows it (the two-request flow of the earlier figures).
 Per run it prints screenings/s (done within the measured window / window), submit and
 submit-to-result p50/p95/p99 (client side, submit sent -> done seen), and CPU ms per screening of each process
 group (web = gunicorn master and workers, worker = Celery master and pool, PostgreSQL = postmaster and every
@@ -308,8 +309,8 @@ def run_once(
     seconds: float,
     warmup: float,
     wait: int,
-    poll_ms: float,
-    submit_waits: bool = False,
+    retry_ms: float = 100,
+    get_after_submit: bool = False,
 ):
     tokens = tokens_for(stack, clients, f"{model}-{clients}-{time.monotonic_ns()}")
     lock = threading.Lock()
@@ -322,9 +323,9 @@ def run_once(
 
     def client(token: str) -> None:
         auth = {"Authorization": f"Bearer {token}"}
-        poll_headers = {**auth, "Prefer": f"wait={wait}"}
-        # --submit-waits: the submission itself asks to wait (a 200 carries the result), GETs only after a 202.
-        submit_headers = poll_headers if submit_waits else auth
+        wait_headers = {**auth, "Prefer": f"wait={wait}"}
+        # The submission itself asks to wait (a 200 carries the result); --get-after-submit: a waited GET does.
+        submit_headers = auth if get_after_submit else wait_headers
         while time.monotonic() < stop_at:
             sent = time.monotonic()
             try:
@@ -332,19 +333,19 @@ def run_once(
                     "POST", "/api/v1/screenings/", {"model": model, "answers": ANSWERS}, submit_headers
                 )
                 submitted = time.monotonic()
-                if status not in (202, 200 if submit_waits else 202):
+                if status not in (202, 202 if get_after_submit else 200):
                     raise RuntimeError(f"submit answered {status}")
                 path = f"/api/v1/screenings/{body['id']}/"
                 gets = 0
                 finished = status == 200  # a submission that waited, answered with the finished screening
                 while not finished:
                     gets += 1
-                    status, body, response = stack.request("GET", path, headers=poll_headers)
+                    status, body, response = stack.request("GET", path, headers=wait_headers)
                     if status != 200:
                         raise RuntimeError(f"detail answered {status}")
                     finished = body["status"] in FINISHED
                     if not finished and not response.getheader("Preference-Applied"):
-                        time.sleep(poll_ms / 1000)
+                        time.sleep(retry_ms / 1000)  # the server could not wait (no slot free): back off
                 done = time.monotonic()
                 if body["status"] != "done":
                     raise RuntimeError("screening failed")
@@ -391,7 +392,7 @@ def trio(values: list[float]) -> str:
 def row(label: str, rate: float, submit: str, result: str, cpu: dict[str, float], gets: float) -> str:
     web_worker = cpu["web"] + cpu["worker"]
     parts = f"web {cpu['web']:.1f} · worker {cpu['worker']:.1f} · PostgreSQL {cpu['postgres']:.1f} · "
-    # GETs per screening: 1 when every wait was honoured; more when a server answered at once and was polled.
+    # GETs per screening: 0 when the submission waited for its result; more when it answered 202 first.
     parts += f"Redis {cpu['redis']:.1f} (web+worker {web_worker:.1f}; {gets:.2f} GETs each)"
     return f"| {label} | {rate:.1f} | {submit} | {result} | {parts} |"
 
@@ -402,13 +403,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs of each load; the table ends with their medians")
     parser.add_argument("--seconds", type=float, default=15, help="measured window of each run")
     parser.add_argument("--warmup", type=float, default=3)
-    parser.add_argument("--wait", type=int, default=10, help="N of the Prefer: wait=N header on every GET")
-    parser.add_argument("--poll-ms", type=float, default=10, help="pause between GETs the server answered at once")
+    parser.add_argument("--wait", type=int, default=10, help="N of the Prefer: wait=N header")
+    parser.add_argument("--retry-ms", type=float, default=100, help="back-off after a GET the server did not hold")
     parser.add_argument(
-        "--submit-waits",
+        "--get-after-submit",
         action="store_true",
-        help="send Prefer: wait=N with the submission too (one request when it is done in time) instead of the "
-        "issue's submit-then-GET",
+        help="the submission does not wait; one GET with Prefer: wait=N follows it (two requests per screening)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory (logs) afterwards")
     args = parser.parse_args()
@@ -424,13 +424,13 @@ def main() -> None:
     try:
         stack.start()
         # One screening of each model before measuring: the first request of a process is not the one we study.
-        run_once(stack, model="ensemble", clients=2, seconds=1, warmup=0, wait=args.wait, poll_ms=args.poll_ms)
+        run_once(stack, model="ensemble", clients=2, seconds=1, warmup=0, wait=args.wait)
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
         print(
             f"commit {commit.stdout.strip()} · production settings · gunicorn -c config/gunicorn.py · Celery prefork x2"
             f" · {os.cpu_count()} CPUs · {args.runs} runs x {args.seconds:.0f}s (+{args.warmup:.0f}s warm-up) · "
-            f"new connection per request · GET with Prefer: wait={args.wait}, else poll every {args.poll_ms:g} ms"
-            + (" · the submission waits too (Prefer: wait on POST)" if args.submit_waits else "")
+            f"new connection per request · Prefer: wait={args.wait} on "
+            + ("a GET after the submission" if args.get_after_submit else "the submission (GETs only after a 202)")
         )
         print(header)
         print(rule, flush=True)
@@ -439,7 +439,7 @@ def main() -> None:
             for model, clients in loads:
                 run = run_once(
                     stack, model=model, clients=clients, seconds=args.seconds, warmup=args.warmup,
-                    wait=args.wait, poll_ms=args.poll_ms, submit_waits=args.submit_waits,
+                    wait=args.wait, retry_ms=args.retry_ms, get_after_submit=args.get_after_submit,
                 )  # fmt: skip
                 results.setdefault((model, clients), []).append(run)
                 label = f"{clients} client{'s' if clients != 1 else ''}, {model}"

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -13,9 +14,20 @@ from billing.exceptions import InsufficientCredits
 from billing.forms import CreditChangeForm
 from billing.models import LedgerEntry, Wallet
 from billing.selectors import ledger_list
-from billing.services import staff_change_audit_message, wallet_staff_change
+from billing.services import wallet_adjust, wallet_grant
 
 RECENT_LEDGER_ROWS = 20
+
+
+def staff_change_audit_message(entry: LedgerEntry, *, confirmed: bool) -> str:
+    """The admin history line for a staff change: amount, both texts, and whether it needed confirming."""
+    line = (
+        f"Credits: {entry.get_kind_display().lower()} {entry.amount:+d} (ledger entry {entry.pk}). "
+        f'Shown to the person: "{entry.description}". Internal reason: "{entry.reason}".'
+    )
+    if confirmed:
+        line += f" Confirmed as a change above {settings.STAFF_GRANT_CONFIRM_ABOVE} credits."
+    return line
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -122,9 +134,9 @@ class UserAdmin(AccountsUserAdmin):
             done = 0
             for user in queryset:
                 try:
-                    entry = wallet_staff_change(
+                    change = wallet_grant if data["kind"] == LedgerEntry.Kind.GRANT else wallet_adjust
+                    entry = change(
                         user=user,
-                        kind=data["kind"],
                         amount=data["amount"],
                         author=request.user,
                         reason=data["reason"],

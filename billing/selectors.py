@@ -35,11 +35,20 @@ def ledger_for_person(*, user: User) -> QuerySet[LedgerEntry]:
     return ledger_list(user=user).exclude(Q(kind=Kind.HOLD) & Exists(settled))
 
 
+def allowance_period(moment: datetime.datetime | None = None) -> str:
+    """The month an allowance is for, as its ledger key: "2026-12". Months are counted in UTC."""
+    moment = (moment or timezone.now()).astimezone(datetime.UTC)
+    return f"{moment:%Y-%m}"
+
+
+def month_start(moment: datetime.datetime | None = None) -> datetime.datetime:
+    moment = (moment or timezone.now()).astimezone(datetime.UTC)
+    return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
 def allowance_next(*, user: User, now: datetime.datetime | None = None) -> datetime.date:
     """The day the person's next monthly allowance arrives: today if this month's is due and not yet granted,
     else the first of next month."""
-    from billing.services import allowance_period, month_start
-
     start = month_start(now)
     due_now = (
         user.date_joined < start

@@ -15,3 +15,10 @@ class ApplicationError(Exception):
         self.message = message or self.default_message
         self.extra = extra or {}
         super().__init__(self.message)
+
+
+class IdempotencyConflict(ApplicationError):
+    """An Idempotency-Key used again with a different request (core.idempotency)."""
+
+    status_code = 409
+    default_message = gettext_lazy("This Idempotency-Key was already used for a different request.")

@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy
 
 from core.exceptions import ApplicationError
+from core.exceptions import IdempotencyConflict as IdempotencyConflict  # one for every idempotent create
 
 
 class AnswersRejected(ApplicationError):
@@ -11,11 +12,6 @@ class AnswersRejected(ApplicationError):
 class ModelNotOffered(ApplicationError):
     status_code = 400
     default_message = gettext_lazy("There is no such model.")
-
-
-class IdempotencyConflict(ApplicationError):
-    status_code = 409
-    default_message = gettext_lazy("This Idempotency-Key was already used for a different request.")
 
 
 class NotRetryable(ApplicationError):

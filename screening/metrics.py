@@ -63,3 +63,13 @@ def observe_answers(answers: dict) -> None:
     for key, value in answers.items():
         if value is None:
             ANSWER_MISSING.labels(question=key).inc()
+
+
+def observe_done(screening) -> None:
+    COMPLETED.labels(model=screening.model_key, band=screening.risk_band).inc()
+    if screening.probability is not None:  # a done screening has one (a database constraint)
+        ESTIMATE.labels(model=screening.model_key).observe(screening.probability)
+    if screening.finished_at is not None:
+        END_TO_END_SECONDS.labels(model=screening.model_key).observe(
+            (screening.finished_at - screening.created_at).total_seconds()
+        )

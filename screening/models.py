@@ -11,7 +11,7 @@ from predictor.services import band_choices, model_choices
 
 
 class Screening(ExportModelOperationsMixin("screening"), models.Model):
-    """One person's answers scored by one model: pending -> running -> done | failed."""
+    """One person's answers scored by one model: pending -> running -> done | failed (TRANSITIONS)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting"
@@ -70,8 +70,17 @@ class Screening(ExportModelOperationsMixin("screening"), models.Model):
         help_text="The failed screening that staff retried as this one.",
     )
 
+    # Every change of status a screening can make, and the only ones screening.services writes (the States
+    # diagram of docs/screening.md draws the same edges; a test compares them). running -> pending: a claim handed
+    # back (a transient error, a worker lost) to be scored again.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.PENDING: frozenset({Status.RUNNING, Status.FAILED}),
+        Status.RUNNING: frozenset({Status.DONE, Status.FAILED, Status.PENDING}),
+        Status.DONE: frozenset(),
+        Status.FAILED: frozenset(),
+    }
     # Statuses a screening never leaves: its result or its failure is stored.
-    FINISHED_STATUSES = frozenset({Status.DONE, Status.FAILED})
+    FINISHED_STATUSES = frozenset(status for status, after in TRANSITIONS.items() if not after)
 
     # What only the owner and staff with the "view_health_data" permission may read (see screening.admin).
     HEALTH_DATA_FIELDS = (
@@ -116,3 +125,8 @@ class Screening(ExportModelOperationsMixin("screening"), models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED_STATUSES
+
+    @classmethod
+    def statuses_before(cls, status: str) -> list[str]:
+        """The statuses a screening may reach `status` from: the condition of every write that moves it there."""
+        return [before for before, after in cls.TRANSITIONS.items() if status in after]

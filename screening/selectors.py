@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db import connection
-from django.db.models import QuerySet, sql
+from django.db.models import QuerySet
 from django.http import Http404
 
 from screening import waiting
@@ -12,49 +11,17 @@ from screening.models import Screening
 if TYPE_CHECKING:
     from accounts.models import User
 
-# Every column of a screening, in field order: what screenings_from_rows expects.
-SCREENING_COLUMNS = ", ".join(str(field.column) for field in Screening._meta.concrete_fields)
-_OWN_SCREENING_SQL = f"SELECT {SCREENING_COLUMNS} FROM {Screening._meta.db_table} WHERE id = %s AND owner_id = %s"  # noqa: S608 (the model's own table and columns)
-_STATUS_INDEX = [field.name for field in Screening._meta.concrete_fields].index("status")
-
-
-def screenings_from_rows(rows: list[tuple]) -> list[Screening]:
-    """Screenings from rows of every column in field order, converted as a queryset converts them (decrypted).
-
-    What Screening.objects.raw() does, without working out again for every row which column is which field.
-    """
-    if not rows:  # a claim that found nothing, the common case for a message whose screening a batch took
-        return []
-    fields = Screening._meta.concrete_fields
-    compiler = connection.ops.compiler("SQLCompiler")(sql.Query(Screening), connection, connection.alias)
-    converters = compiler.get_converters([field.get_col(Screening._meta.db_table) for field in fields])
-    values = compiler.apply_converters(rows, converters) if converters else rows
-    names = [field.attname for field in fields]
-    return [Screening.from_db(connection.alias, names, row) for row in values]
-
 
 def screening_list(*, user: User) -> QuerySet[Screening]:
     return Screening.objects.filter(owner=user).order_by("-created_at")
 
 
-def _own_row(*, user: User, screening_id) -> tuple:
-    """The owner's screening as a row of every column, not yet converted; 404 for anyone else."""
-    params = [Screening._meta.pk.get_db_prep_value(screening_id, connection), user.pk]
-    with connection.cursor() as cursor:
-        cursor.execute(_OWN_SCREENING_SQL, params)
-        row = cursor.fetchone()
-    if row is None:
-        raise Http404("No screening matches the given query.")
-    return row
-
-
 def screening_get(*, user: User, screening_id) -> Screening:
-    """The owner's screening; anyone else gets 404, never 403, so ids reveal nothing.
-
-    The read behind every result page and every API poll, so its statement is written once rather than compiled
-    by the ORM on each call (about a tenth of a poll's CPU); the fields convert and decrypt as in any queryset.
-    """
-    return screenings_from_rows([_own_row(user=user, screening_id=screening_id)])[0]
+    """The owner's screening; anyone else gets 404, never 403, so ids reveal nothing."""
+    screening = Screening.objects.filter(id=screening_id, owner=user).first()
+    if screening is None:
+        raise Http404("No screening matches the given query.")
+    return screening
 
 
 def screening_get_awaited(*, user: User, screening_id, wait: float) -> tuple[Screening, bool]:
@@ -68,10 +35,11 @@ def screening_get_awaited(*, user: User, screening_id, wait: float) -> tuple[Scr
     with waiting.waiter(screening_id) as waiter:
         if waiter is None:
             return screening_get(user=user, screening_id=screening_id), False
-        # Registered first, then read; the row is converted (its answers decrypted) only once it is finished,
-        # so a screening still being scored is decrypted once, after the wait, not once before it and once after.
-        row = _own_row(user=user, screening_id=screening_id)
-        if row[_STATUS_INDEX] in Screening.FINISHED_STATUSES:
-            return screenings_from_rows([row])[0], True
-        waiter.wait(wait)
+        # Registered first, then read; only the status, so a screening still being scored is read whole (its
+        # answers decrypted) once, after the wait, not once before it and once after.
+        status = Screening.objects.filter(id=screening_id, owner=user).values_list("status", flat=True).first()
+        if status is None:
+            raise Http404("No screening matches the given query.")
+        if status not in Screening.FINISHED_STATUSES:
+            waiter.wait(wait)
         return screening_get(user=user, screening_id=screening_id), True

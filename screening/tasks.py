@@ -2,8 +2,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import translation
 
+from screening.scoring import TRANSIENT_DATABASE_ERRORS
 from screening.services import (
-    TRANSIENT_DATABASE_ERRORS,
     screening_reclaim_abandoned,
     screening_requeue_unpublished,
     screening_score,

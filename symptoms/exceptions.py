@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy
 
 from core.exceptions import ApplicationError
+from core.exceptions import IdempotencyConflict as IdempotencyConflict  # one for every idempotent create
 
 
 class SymptomAnswersInvalid(Exception):
@@ -19,8 +20,3 @@ class SymptomAnswersRejected(ApplicationError):
 class InstrumentNotOffered(ApplicationError):
     status_code = 400
     default_message = gettext_lazy("There is no such questionnaire.")
-
-
-class IdempotencyConflict(ApplicationError):
-    status_code = 409
-    default_message = gettext_lazy("This Idempotency-Key was already used for a different request.")

@@ -15,14 +15,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import InvalidToken
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.fields import health_data_fernet
-from core.fingerprints import fingerprint_matches, request_fingerprint
+from core.idempotency import idempotent_create
 from symptoms import metrics
 from symptoms.exceptions import (
-    IdempotencyConflict,
     InstrumentNotOffered,
     SymptomAnswersInvalid,
     SymptomAnswersRejected,
@@ -45,20 +43,6 @@ class SymptomSubmission:
     created: bool  # False when an Idempotency-Key replayed an earlier submission
 
 
-def _fingerprinted(instrument_key: str, answers: dict[str, Any]) -> dict[str, Any]:
-    # What a repeated Idempotency-Key must repeat: the instrument and the validated answers (core.fingerprints).
-    return {"instrument": instrument_key, "answers": answers}
-
-
-def _replay(*, user: User, idempotency_key: str, content: dict[str, Any]) -> SymptomSubmission | None:
-    earlier = SymptomCheck.objects.filter(owner=user, idempotency_key=idempotency_key).first()
-    if earlier is None:
-        return None
-    if not fingerprint_matches(earlier.request_fingerprint, content):
-        raise IdempotencyConflict()
-    return SymptomSubmission(check=earlier, created=False)
-
-
 def _validated(instrument_key: str, answers: Any) -> tuple[Instrument, dict[str, Any]]:
     instrument = INSTRUMENTS.get(instrument_key)
     if instrument is None:
@@ -78,28 +62,26 @@ def symptom_check_submit(
     """Score one questionnaire for its owner. The same Idempotency-Key and body return the earlier check;
     the same key with another body is refused."""
     instrument, cleaned = _validated(instrument_key, answers)
-
-    content = _fingerprinted(instrument.key, cleaned)
-    if idempotency_key and (replay := _replay(user=user, idempotency_key=idempotency_key, content=content)):
-        return replay
     result = score(instrument, cleaned)
-    try:
-        with transaction.atomic():
-            check = SymptomCheck.objects.create(
-                owner=user,
-                instrument=instrument.key,
-                answers=cleaned,
-                total=result.total,
-                band=result.band.key,
-                safety_flag=result.safety_flag,
-                idempotency_key=idempotency_key,
-                request_fingerprint=request_fingerprint(content),
-            )
-    except IntegrityError:
-        # The same key sent twice at once: the unique constraint let one through; answer like a replay.
-        if idempotency_key and (replay := _replay(user=user, idempotency_key=idempotency_key, content=content)):
-            return replay
-        raise
+    check, created = idempotent_create(
+        model=SymptomCheck,
+        owner=user,
+        key=idempotency_key,
+        # What a repeated Idempotency-Key must repeat: the instrument and the validated answers.
+        content={"instrument": instrument.key, "answers": cleaned},
+        create=lambda fingerprint: SymptomCheck.objects.create(
+            owner=user,
+            instrument=instrument.key,
+            answers=cleaned,
+            total=result.total,
+            band=result.band.key,
+            safety_flag=result.safety_flag,
+            idempotency_key=idempotency_key,
+            request_fingerprint=fingerprint,
+        ),
+    )
+    if not created:
+        return SymptomSubmission(check=check, created=False)
 
     metrics.SUBMITTED.labels(instrument=instrument.key).inc()
     if result.safety_flag:

@@ -168,7 +168,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 # A task is acknowledged only once it has finished, so a worker that dies mid-task leaves the message
-# for another worker; the task itself is idempotent (see screening.services.screening_claim).
+# for another worker; the task itself is idempotent (see screening.services.screening_claim_batch).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

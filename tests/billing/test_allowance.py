@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
 from billing.models import LedgerEntry
-from billing.selectors import allowance_next, wallet_audit, wallet_balance
-from billing.services import allowance_grant, allowance_grant_month, allowance_period
+from billing.selectors import allowance_next, allowance_period, wallet_audit, wallet_balance
+from billing.services import allowance_grant, allowance_grant_month
 from tests.factories import UserFactory
 
 Kind = LedgerEntry.Kind

@@ -27,7 +27,8 @@ def test_a_screening_read_a_connection_repeats_is_prepared_with_its_parameters_a
     for _ in range(6):  # psycopg prepares what a connection has run 5 times
         assert screening_get(user=member, screening_id=screening.id).id == screening.id
 
-    reads = [statement for statement in prepared_statements() if "WHERE id = $1 AND owner_id = $2" in statement]
+    owners_screening = '"screening_screening"."id" = $1 AND "screening_screening"."owner_id" = $2'
+    reads = [statement for statement in prepared_statements() if owners_screening in statement]
     assert len(reads) == 1, prepared_statements()
 
 

@@ -110,3 +110,11 @@ FULL_ANSWERS = {
     "mental_health_visit": "no",
 }
 MINIMAL_ANSWERS = {"age": 52, "sex": "male"}
+
+
+def pytest_collection_modifyitems(items):
+    # Fitting models takes seconds each: every test that needs the trained session models is slow, and so out of
+    # make test-fast (test_training.py and the train_models command are marked where they fit their own).
+    for item in items:
+        if "trained_artifacts" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

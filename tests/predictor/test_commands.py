@@ -2,6 +2,7 @@ import dataclasses
 import json
 
 import pandas as pd
+import pytest
 from django.core.management import call_command
 
 from predictor.training.dataset import Cycle
@@ -28,6 +29,7 @@ def test_build_dataset_writes_the_table_and_prints_per_cycle_prevalence(tmp_path
     assert pd.read_csv(out)["depressed"].tolist() == [0, 1]
 
 
+@pytest.mark.slow  # fits models
 def test_train_models_writes_and_activates_a_version_from_a_table(tmp_path, capsys, monkeypatch):
     # The command's own settings with the small models of the test session, to keep the test quick.
     monkeypatch.setattr(

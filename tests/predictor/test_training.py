@@ -9,6 +9,7 @@ from predictor.catalogue import model_keys
 from predictor.training.train import train_and_write, validation_table
 from tests.predictor.conftest import SMALL_CONFIG, synthetic_dataset
 
+pytestmark = pytest.mark.slow  # every test here fits models (make test-fast leaves them out)
 METRIC_KEYS = {"roc_auc", "pr_auc", "brier", "calibration_intercept", "calibration_slope", "subgroup_roc_auc"}
 
 

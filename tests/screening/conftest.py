@@ -40,13 +40,13 @@ def replace_model(monkeypatch):
     The batch call fails, so the service falls back to one call per screening, as it does when a batch holds a
     screening the model cannot score.
     """
-    from screening import services
+    from screening import scoring
 
     def replace(predict) -> None:
         def batch_unavailable(model_key, answers_list, **kwargs):
             raise RuntimeError("the batch call is unavailable in this test")
 
-        monkeypatch.setattr(services, "predict_many", batch_unavailable)
-        monkeypatch.setattr(services, "predict", predict)
+        monkeypatch.setattr(scoring, "predict_many", batch_unavailable)
+        monkeypatch.setattr(scoring, "predict", predict)
 
     return replace

@@ -7,9 +7,9 @@ from django.db import connection, transaction
 from billing.exceptions import BillingError
 from billing.models import LedgerEntry
 from billing.selectors import wallet_balance
-from billing.services import wallet_capture_many, wallet_grant, wallet_release
+from billing.services import Charge, wallet_capture_many, wallet_grant, wallet_release
 from predictor.services import predict, predict_many
-from screening import services
+from screening import scoring, services
 from screening.models import Screening
 from screening.services import screening_score, screening_submit
 
@@ -24,6 +24,10 @@ def queued(user, answers, count, model_key="logistic"):
         screening_submit(user=user, model_key=model_key, answers={**answers, "age": 30 + n}).screening
         for n in range(count)
     ]
+
+
+def charge(screening):
+    return Charge(screening_id=screening.id, user_id=screening.owner_id, model_name="Logistic regression")
 
 
 def kinds(screening):
@@ -80,8 +84,8 @@ def test_one_screening_the_model_cannot_score_fails_alone_and_gets_its_credits_b
             raise ValueError("cannot score")
         return predict_many(model_key, answers_list, **kwargs)
 
-    monkeypatch.setattr(services, "predict_many", model)
-    monkeypatch.setattr(services, "predict", lambda model_key, answers: model(model_key, [answers])[0])
+    monkeypatch.setattr(scoring, "predict_many", model)
+    monkeypatch.setattr(scoring, "predict", lambda model_key, answers: model(model_key, [answers])[0])
     good = queued(member, answers, 2)
     bad = screening_submit(user=member, model_key="logistic", answers={**answers, "age": BAD_AGE}).screening
 
@@ -116,10 +120,10 @@ def test_a_batch_is_scored_and_settled_in_a_fixed_number_of_statements(
     wallet_grant(user=outsider, amount=70)
     screenings = queued(member, answers, 10) + queued(outsider, answers, 10, model_key="ensemble")
 
-    # PostgreSQL: the claim · in a transaction (here a savepoint and its release), one statement storing the results
-    # and capturing the holds. SQLite: the claim without UPDATE ... RETURNING (6) · in one transaction (2): lock the
-    # rows · results · lock the wallets · read the holds · wallets · ledger
-    with django_assert_max_num_queries(4 if connection.vendor == "postgresql" else 14):
+    # The claim, in a transaction (here a savepoint and its release): the lease (PostgreSQL, once per session) · lock
+    # and read the waiting rows · mark them running. The settlement, in one transaction: lock the rows · results ·
+    # lock the wallets · read the holds · wallets · ledger.
+    with django_assert_max_num_queries(13 if connection.vendor == "postgresql" else 12):
         screening_score(screening_id=screenings[0].id)
 
     assert Screening.objects.filter(status=Status.DONE).count() == 20
@@ -130,21 +134,22 @@ def test_capturing_many_is_idempotent_and_refuses_released_credits(member, answe
     for screening in screenings:
         screening.status = Status.DONE
 
-    first = wallet_capture_many(charges=[services._charge(s) for s in screenings])
-    again = wallet_capture_many(charges=[services._charge(s) for s in screenings])
+    first = wallet_capture_many(charges=[charge(s) for s in screenings])
+    again = wallet_capture_many(charges=[charge(s) for s in screenings])
 
     assert [entry.pk for entry in again] == [entry.pk for entry in first]
     assert wallet_balance(user=member) == {"available": 8, "held": 0}
     released = queued(member, answers, 1)
     wallet_release(user=released[0].owner, screening_id=released[0].id, model_name="Logistic regression")
     with pytest.raises(BillingError), transaction.atomic():
-        wallet_capture_many(charges=[services._charge(s) for s in released])
+        wallet_capture_many(charges=[charge(s) for s in released])
     call_command("billing_audit")
 
 
-def test_claiming_one_screening_never_takes_another(member, answers):
+def test_a_claimed_screening_is_never_claimed_again(member, answers):
     first, second = queued(member, answers, 2)
-    services.screening_claim(screening_id=first.id)
 
-    assert services.screening_claim(screening_id=first.id) is None
-    assert Screening.objects.get(id=second.id).status == Status.PENDING
+    assert [s.id for s in services.screening_claim_batch(screening_id=first.id, limit=1)] == [first.id]
+    # Its task delivered again: it takes what is still waiting, never the screening already claimed.
+    assert [s.id for s in services.screening_claim_batch(screening_id=first.id, limit=1)] == [second.id]
+    assert services.screening_claim_batch(screening_id=first.id, limit=1) == []

@@ -12,7 +12,7 @@ from billing.models import LedgerEntry
 from billing.selectors import wallet_balance
 from billing.services import wallet_grant
 from predictor.services import predict
-from screening import services
+from screening import scoring, services
 from screening.models import Screening
 from screening.services import screening_claim_batch, screening_reclaim_abandoned, screening_submit
 
@@ -115,9 +115,8 @@ def test_a_lost_workers_late_result_is_not_written_once_another_worker_has_the_s
     reclaim_once_the_session_is_gone()
     other.claim(screening.id)
 
-    scored = services.Scored(stale, predict("logistic", stale.answers))
+    scored = scoring.Scored(stale, predict("logistic", stale.answers))
     assert services._screening_complete_many([scored]) == []
-    assert services._screening_complete(screening=stale, prediction=scored.prediction) is None
     assert (
         services.screening_fail(screening_id=stale.id, message="x", reason="test", claim_token=stale.claim_token)
         is None

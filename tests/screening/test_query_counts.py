@@ -5,7 +5,6 @@ transaction, so a service's transaction shows as SAVEPOINT / RELEASE here and as
 """
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from screening.models import Screening
@@ -24,9 +23,9 @@ def bearer(api_client, member, password):
 
 
 def test_an_api_submission(bearer, answers, django_assert_max_num_queries, django_capture_on_commit_callbacks):
-    # savepoint · insert the screening · the hold (wallet and ledger row, one statement) · release savepoint
+    # savepoint · insert the screening · the hold: lock the wallet, update it, append the ledger row · release savepoint
     with (
-        django_assert_max_num_queries(4 if connection.vendor == "postgresql" else 6),
+        django_assert_max_num_queries(6),
         django_capture_on_commit_callbacks(execute=False),
     ):
         response = bearer.post(SUBMIT, {"model": "logistic", "answers": answers}, format="json")
@@ -48,9 +47,9 @@ def test_the_web_form_submission(
 ):
     client.force_login(member)
 
-    # session · user · balance for the form · the submission (4) · the message saved in the session (2)
+    # session · user · balance for the form · the submission (6) · the message saved in the session (2)
     with (
-        django_assert_max_num_queries(8 if connection.vendor == "postgresql" else 10),
+        django_assert_max_num_queries(10),
         django_capture_on_commit_callbacks(execute=False),
     ):
         response = client.post(reverse("screening:new"), form_data(answers))

@@ -10,9 +10,10 @@ from billing.exceptions import InsufficientCredits
 from billing.models import LedgerEntry
 from billing.selectors import wallet_balance
 from billing.services import wallet_grant
-from screening import services
+from screening import scoring, services
 from screening.exceptions import AnswersRejected, IdempotencyConflict, ModelNotOffered, NotRetryable
 from screening.models import Screening
+from screening.scoring import Scored
 from screening.services import (
     screening_score,
     screening_submit,
@@ -151,7 +152,7 @@ def test_the_same_task_delivered_twice_scores_and_captures_once(member, answers)
 
 def test_a_transient_database_error_is_retried_and_the_screening_still_completes(member, answers, replace_model):
     screening = screening_submit(user=member, model_key="logistic", answers=answers).screening
-    real_predict = services.predict
+    real_predict = scoring.predict
     calls = []
 
     def flaky(model_key, answers):
@@ -232,15 +233,15 @@ def test_a_queue_that_cannot_be_reached_leaves_the_screening_pending_for_the_swe
 
 def test_a_late_result_does_not_overwrite_a_screening_the_sweep_already_failed(member, answers):
     screening = screening_submit(user=member, model_key="logistic", answers=answers).screening
-    services.screening_claim(screening_id=screening.id)
+    (claimed,) = services.screening_claim_batch(screening_id=screening.id, limit=1)
     services.screening_fail(screening_id=screening.id, message="stopped", reason="stuck")
 
     from predictor.services import predict
 
-    result = services._screening_complete(screening=screening, prediction=predict("logistic", answers))
+    result = services._screening_complete_many([Scored(claimed, predict("logistic", answers))])
 
     screening.refresh_from_db()
-    assert result is None
+    assert result == []
     assert screening.status == Status.FAILED
     assert ledger_kinds(screening) == ["hold", "release"]
 

@@ -1,7 +1,7 @@
 """Settling a scored batch: results stored and holds captured only for screenings still running under their claim.
 
-On PostgreSQL this is one statement (screening.services._screening_complete_in_one_statement); elsewhere the
-locked path. The same cases hold on both.
+One transaction of a fixed number of statements (screening.services._screening_complete_many), the same on
+PostgreSQL and SQLite; the race with submissions and the sweep runs on PostgreSQL.
 """
 
 import dataclasses
@@ -10,14 +10,13 @@ import threading
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django_prometheus.models import model_inserts, model_updates
 
 from billing.exceptions import BillingError
 from billing.models import LedgerEntry
 from billing.selectors import wallet_balance
 from billing.services import wallet_grant, wallet_release
 from predictor.services import predict
-from screening import services
+from screening import scoring, services
 from screening.models import Screening
 from screening.services import screening_claim_batch, screening_fail, screening_score, screening_submit
 from tests.factories import ScreeningFactory
@@ -33,9 +32,9 @@ def queued(user, answers, count, model_key="logistic"):
     ]
 
 
-def claimed_and_scored(screening_id, limit) -> list[services.Scored]:
+def claimed_and_scored(screening_id, limit) -> list[scoring.Scored]:
     claimed = screening_claim_batch(screening_id=screening_id, limit=limit)
-    return [services.Scored(screening, predict(screening.model_key, screening.answers)) for screening in claimed]
+    return [scoring.Scored(screening, predict(screening.model_key, screening.answers)) for screening in claimed]
 
 
 def kinds(screening):
@@ -120,7 +119,7 @@ def test_a_result_the_database_refuses_fails_that_screening_alone_and_returns_it
     screenings = queued(member, answers, 3)
 
     def score_group(model_key, group):
-        scored = [services.Scored(s, predict(model_key, s.answers)) for s in group]
+        scored = [scoring.Scored(s, predict(model_key, s.answers)) for s in group]
         # No probability: a done screening without one breaks a constraint of the table.
         broken = next(i for i, item in enumerate(scored) if item.screening.id == screenings[1].id)
         scored[broken] = dataclasses.replace(
@@ -128,7 +127,7 @@ def test_a_result_the_database_refuses_fails_that_screening_alone_and_returns_it
         )
         return scored
 
-    monkeypatch.setattr(services, "_score_group", score_group)
+    monkeypatch.setattr(scoring, "_score_group", score_group)
 
     first = screening_score(screening_id=screenings[0].id)
 
@@ -147,7 +146,7 @@ def test_a_capture_billing_refuses_fails_that_screening_alone(member, answers):
     # Its credits were returned while it was still running: it cannot also be charged.
     wallet_release(user=member, screening_id=screenings[1].id, model_name="Logistic regression")
 
-    finished = services._screening_score_claimed(claimed)
+    finished = services._screening_settle(scoring.score_batch(claimed))
 
     assert {screening.id: screening.status for screening in finished} == {
         screenings[0].id: Status.DONE,
@@ -168,7 +167,7 @@ def test_a_screening_without_a_hold_is_not_finished_and_the_rest_of_its_batch_is
     assert {screening.id for screening in claimed} == {*(s.id for s in screenings), unheld.id}
 
     with pytest.raises(BillingError):  # it cannot be failed either: billing cannot return what it never set aside
-        services._screening_score_claimed(claimed)
+        services._screening_settle(scoring.score_batch(claimed))
 
     assert status(unheld) == Status.RUNNING
     assert Screening.objects.get(id=unheld.id).probability is None
@@ -188,25 +187,6 @@ def test_a_hold_of_another_amount_than_the_cost_is_captured_as_held(member, answ
     assert LedgerEntry.objects.get(screening=screening, kind="capture").amount == -1
     assert wallet_balance(user=member) == {"available": 9, "held": 0}
     call_command("billing_audit")
-
-
-def test_settling_moves_the_model_counters_as_the_locked_path_does(member, answers):
-    def counters():
-        return (
-            model_updates.labels("wallet")._value.get(),
-            model_inserts.labels("ledger_entry")._value.get(),
-            model_updates.labels("screening")._value.get(),
-        )
-
-    first, second = (claimed_and_scored(s.id, limit=1) for s in queued(member, answers, 2))
-    before = counters()
-    services._screening_complete_many(first)
-    one_statement = [after - was for after, was in zip(counters(), before, strict=True)]
-    before = counters()
-    services._screening_complete_locked(second)
-    locked = [after - was for after, was in zip(counters(), before, strict=True)]
-
-    assert one_statement == locked
 
 
 @pytest.mark.postgres
