@@ -5,11 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from core import health
 from core import metrics as core_metrics
 from core import views as core_views
-from core.admin_site import StaffAdminSite
 
-# Staff sign in to the admin with a password and a one-time code from a device of theirs (docs/operations.md).
-# The login form is rate-limited like the site's (core.admin_site).
-admin.site.__class__ = StaffAdminSite
+# admin.site is core.admin_site.StaffAdminSite (core.admin_config): staff sign in with a password and a one-time
+# code from a device of theirs (docs/operations.md), on a login form rate-limited like the site's.
 
 # Django tries patterns in order and descends into every include with an empty prefix, so the busiest routes come
 # first: a screening's submission and its result are tried before the rest. No two of these patterns overlap.

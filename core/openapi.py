@@ -7,7 +7,7 @@ security) and from the view (authentication, throttles):
 | status | when | where it comes from |
 | --- | --- | --- |
 | 400 | a body or parameter that is not valid (per field under `extra.fields`), unreadable JSON | serializers, parsers |
-| 401 | no credentials, or a token that is not valid | authentication, on every operation that is not public |
+| 401 | no credentials, an expired or a bad token (`extra.code`) | authentication, on every non-public operation |
 | 403 | a signed-in browser session without its CSRF token, on a change | SessionAuthentication |
 | 404 | no such object of yours, or no such page | selectors, pagination |
 | 406 | an Accept header for a format the API does not answer in | content negotiation |
@@ -52,6 +52,19 @@ class ValidationErrorSerializer(serializers.Serializer):
     extra = FieldErrorsSerializer(help_text="`fields` when values were refused; empty when the body could not be read.")
 
 
+class AuthenticationErrorExtraSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="Why the request was refused: `not_authenticated` (no credentials), `token_expired` (get a new "
+        "access token with the refresh token), `token_invalid` (not a token this site issued), `password_changed`, "
+        "`user_inactive`, `user_not_found` or `bad_authorization_header`."
+    )
+
+
+class AuthenticationErrorSerializer(serializers.Serializer):
+    message = serializers.CharField(help_text="What went wrong, in plain words.")
+    extra = AuthenticationErrorExtraSerializer()
+
+
 RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before trying again."}}
 
 
@@ -90,7 +103,13 @@ class AutoSchema(openapi.AutoSchema):
         if has_body or any(parameter["in"] in ("query", "header") for parameter in parameters):
             yield "400", _response(ValidationErrorSerializer, "A value is not valid (named under extra.fields)"), {}
         if not public:
-            yield "401", _response(ErrorSerializer, "No credentials, or an access token that is not valid"), {}
+            yield (
+                "401",
+                _response(
+                    AuthenticationErrorSerializer, "No credentials, or an access token that expired or is not valid"
+                ),
+                {},
+            )
             if self.method in UNSAFE_METHODS and any(
                 isinstance(authenticator, SessionAuthentication) for authenticator in self.view.get_authenticators()
             ):
