@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.cache import cache_page
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core import health
@@ -18,7 +20,12 @@ api_patterns = [
     path("", include("predictor.api_urls")),
     path("", include("symptoms.api_urls")),
     path("", include("privacy.api_urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # Built once per process and language (and format asked for), then served from memory (CACHES["schema"]).
+    path(
+        "schema/",
+        cache_page(settings.SCHEMA_CACHE_SECONDS, cache="schema")(SpectacularAPIView.as_view()),
+        name="api-schema",
+    ),
     # The split view serves Swagger UI's start-up script as a file, so the docs page runs under the strict CSP.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]

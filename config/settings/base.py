@@ -141,6 +141,14 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django_prometheus.cache.backends.locmem.LocMemCache", "LOCATION": "mhc"}}
+# The OpenAPI schema, rendered once per process for each language and format (config/urls.py): generating it
+# takes ~150 ms and it changes only with a deploy. A few entries: the languages times the formats asked for.
+SCHEMA_CACHE_SECONDS = env.int("SCHEMA_CACHE_SECONDS", default=3600)
+CACHES["schema"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "mhc-schema",
+    "OPTIONS": {"MAX_ENTRIES": 24},
+}
 
 # --- Celery ----------------------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)

@@ -251,3 +251,23 @@ class TestTheApiAsTheSchemaSays:
 
         assert response.status_code == 400
         assert list(response.json()["extra"]["fields"]) == ["instrument"]
+
+
+# --- Built once per process ----------------------------------------------------------------------------------------
+
+
+def test_the_schema_is_built_once_per_language_and_then_served_from_memory(api_client, monkeypatch):
+    from drf_spectacular.generators import SchemaGenerator
+
+    built = []
+    get_schema = SchemaGenerator.get_schema
+    monkeypatch.setattr(SchemaGenerator, "get_schema", lambda self, **kw: built.append(1) or get_schema(self, **kw))
+    url = reverse("api-schema")
+
+    english = [api_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content for _ in range(3)]
+    spanish = [api_client.get(url, HTTP_ACCEPT_LANGUAGE="es").content for _ in range(2)]
+
+    assert len(built) == 2  # once for English, once for Spanish
+    assert english[0] == english[2]
+    assert spanish[0] == spanish[1]
+    assert english[0] != spanish[0]  # the questions' texts are translated
