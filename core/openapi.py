@@ -69,30 +69,36 @@ RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Se
 
 
 def _response(serializer: type[serializers.Serializer], description: str) -> OpenApiResponse:
-    return OpenApiResponse(response=serializer, description=description)
+    return OpenApiResponse(response=serializer(), description=description)
 
 
 class AutoSchema(openapi.AutoSchema):
-    def _get_request_for_media_type(self, serializer, direction="request"):
-        schema, required = super()._get_request_for_media_type(serializer, direction)
-        # A body that is one of several shapes (oneOf) is as required as each of them: drf-spectacular only looks
-        # for a `required` list on the component itself.
-        return schema, required or isinstance(serializer, PolymorphicProxySerializer)
+    """drf-spectacular's AutoSchema, extended through its public methods only (get_operation, resolve_serializer,
+    map_renderers, get_request_serializer)."""
 
     def get_operation(self, path, path_regex, path_prefix, method, registry) -> dict[str, Any] | None:
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
+        if "requestBody" in operation and isinstance(self.get_request_serializer(), PolymorphicProxySerializer):
+            # A body that is one of several shapes (oneOf) is as required as each of them: drf-spectacular only
+            # looks for a `required` list on the component itself.
+            operation["requestBody"]["required"] = True
         responses = operation["responses"]
         for code, response, headers in self._error_responses(operation):
-            if code in responses:
-                continue
-            # Errors are rendered by the renderer the request negotiated: JSON, or a JSON type of the view's own.
-            responses[code] = self._get_response_for_code(response, code, self.map_renderers("media_type"), "response")
-            if headers:
-                responses[code]["headers"] = headers
+            if code not in responses:
+                responses[code] = self._error_response(response, headers)
         operation["responses"] = dict(sorted(responses.items()))
         return operation
+
+    def _error_response(self, response: OpenApiResponse, headers: dict[str, Any]) -> dict[str, Any]:
+        # Errors are rendered by the renderer the request negotiated: JSON, or a JSON type of the view's own.
+        schema = self.resolve_serializer(response.response, "response").ref
+        body = {
+            "content": {media_type: {"schema": schema} for media_type in self.map_renderers("media_type")},
+            "description": response.description,
+        }
+        return {"headers": headers, **body} if headers else body
 
     def _error_responses(self, operation: dict[str, Any]):
         parameters = operation.get("parameters", [])
