@@ -5,17 +5,31 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast lint format worker beat bench bench-e2e migrate superuser clean serve ops-proof load screenshots schemathesis messages i18n-check multihost
+.PHONY: install lock run test test-fast lint format worker beat bench bench-e2e migrate superuser clean serve ops-proof load screenshots schemathesis messages i18n-check multihost
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: requirements/base.txt requirements/dev.txt | $(BIN)/python
+# requirements/*.txt are hash-locked (make lock): pip installs exactly those files, checked against their hashes.
+$(VENV)/.installed: requirements/base.txt requirements/training.txt requirements/dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.txt
 	touch $@
 
 install: $(VENV)/.installed
+
+# Resolve requirements/*.in (the packages we choose, pinned) into requirements/*.txt (every package, pinned, with
+# hashes), for Python 3.11 on Linux, where the site runs. Versions already in a .txt are kept; LOCK_ARGS=--upgrade
+# moves everything to the newest that the .in files allow. Each set is constrained by the one below it, so the
+# runtime packages have the same versions in base, prod, training and dev.
+LOCK := $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	--python-platform x86_64-unknown-linux-gnu $(LOCK_ARGS) \
+	--custom-compile-command "make lock  \# for Python 3.11 on Linux (xgboost-cpu is a Linux build)"
+lock: install
+	$(LOCK) requirements/base.in -o requirements/base.txt
+	$(LOCK) requirements/prod.in -o requirements/prod.txt
+	$(LOCK) requirements/training.in -o requirements/training.txt
+	$(LOCK) requirements/dev.in -o requirements/dev.txt
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

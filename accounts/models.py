@@ -70,11 +70,16 @@ class User(ExportModelOperationsMixin("user"), AbstractBaseUser, PermissionsMixi
     def __str__(self) -> str:
         return self.email
 
+    def set_password(self, raw_password: str | None) -> None:
+        super().set_password(raw_password)
+        self.password_set = True
+
     def save(self, *args, **kwargs) -> None:
-        # A new password (changed, reset, or set by staff) revokes every refresh token issued before it, whatever
-        # the path; access tokens already die with it (CHECK_REVOKE_TOKEN).
-        password_changed = self._password is not None and not self._state.adding
+        # A new password (changed, reset, or set by staff: each goes through set_password) revokes every refresh
+        # token issued before it, whatever the path; access tokens already die with it (CHECK_REVOKE_TOKEN).
+        password_changed = getattr(self, "password_set", False) and not self._state.adding
         super().save(*args, **kwargs)
+        self.password_set = False
         if password_changed:
             from accounts.services import user_tokens_revoke
 

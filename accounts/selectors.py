@@ -9,9 +9,5 @@ PROFILE_FIELDS = ("id", "email", "display_name", "date_joined", "country", "lang
 
 
 def user_profile(*, user: User) -> dict[str, object]:
-    """What the person's profile shows, in one query.
-
-    An API request's user has only its sign-in fields loaded (accounts.authentication): reading each other field
-    from it would load them one query at a time.
-    """
-    return User.objects.filter(pk=user.pk).values(*PROFILE_FIELDS).get()
+    """What the person's profile shows: the signed-in user is loaded whole (accounts.authentication), no query."""
+    return {name: getattr(user, name) for name in PROFILE_FIELDS}

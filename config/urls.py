@@ -1,15 +1,15 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.cache import cache_page
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core import health
 from core import metrics as core_metrics
 from core import views as core_views
-from core.admin_site import StaffAdminSite
 
-# Staff sign in to the admin with a password and a one-time code from a device of theirs (docs/operations.md).
-# The login form is rate-limited like the site's (core.admin_site).
-admin.site.__class__ = StaffAdminSite
+# admin.site is core.admin_site.StaffAdminSite (core.admin_config): staff sign in with a password and a one-time
+# code from a device of theirs (docs/operations.md), on a login form rate-limited like the site's.
 
 # Django tries patterns in order and descends into every include with an empty prefix, so the busiest routes come
 # first: a screening's submission and its result are tried before the rest. No two of these patterns overlap.
@@ -21,7 +21,12 @@ api_patterns = [
     path("", include("symptoms.api_urls")),
     path("", include("privacy.api_urls")),
     path("", include("sharing.api_urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # Built once per process and language (and format asked for), then served from memory (CACHES["schema"]).
+    path(
+        "schema/",
+        cache_page(settings.SCHEMA_CACHE_SECONDS, cache="schema")(SpectacularAPIView.as_view()),
+        name="api-schema",
+    ),
     # The split view serves Swagger UI's start-up script as a file, so the docs page runs under the strict CSP.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]

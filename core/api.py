@@ -69,9 +69,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, exceptions.ValidationError):
         fields = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
         response.data = error_body(VALIDATION_MESSAGE, {"fields": fields})
+    elif isinstance(exc, (exceptions.AuthenticationFailed, exceptions.NotAuthenticated)):
+        # A 401 says why in a word a client can act on: token_expired (refresh it), token_invalid, not_authenticated…
+        response.data = error_body(_detail_message(response.data), {"code": _error_code(exc)})
     else:
         response.data = error_body(_detail_message(response.data))
     return response
+
+
+def _error_code(exc: exceptions.APIException) -> str:
+    detail = exc.detail
+    if isinstance(detail, dict):  # simplejwt's refusals carry {"detail": ..., "code": ...}
+        detail = detail.get("code", detail.get("detail"))
+    return str(getattr(detail, "code", None) or detail or exc.default_code)
 
 
 def _detail_message(data: Any) -> str:

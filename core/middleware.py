@@ -8,13 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from csp import middleware as csp_middleware
-from csp.constants import HEADER as CSP_HEADER
-from csp.constants import HEADER_REPORT_ONLY as CSP_HEADER_REPORT_ONLY
-from csp.utils import build_policy
 from django.conf import settings
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.utils import translation
@@ -77,55 +71,6 @@ def _route(request: HttpRequest) -> str:
     if match is not None:
         return "/" + match.route
     return "<unresolved>"
-
-
-# The site-wide Content-Security-Policy headers, built from the settings once: {report_only: header}.
-_site_policies: dict[bool, str] = {}
-
-
-@receiver(setting_changed)
-def _forget_site_policies(*, setting: str, **kwargs) -> None:
-    if setting.startswith("CONTENT_SECURITY_POLICY"):
-        _site_policies.clear()
-
-
-def _site_policy(*, report_only: bool) -> str:
-    policy = _site_policies.get(report_only)
-    if policy is None:
-        policy = _site_policies[report_only] = build_policy(report_only=report_only)
-    return policy
-
-
-class CSPMiddleware(csp_middleware.CSPMiddleware):
-    """django-csp's middleware, with the site-wide policy's headers built once per process instead of twice per
-    response (django-csp builds the policy and the report-only policy from the settings for every response).
-
-    A response that carries a policy of its own (django-csp's decorators) or whose page asked for a nonce goes
-    through django-csp unchanged; every other response gets the same headers django-csp would give it.
-    """
-
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        own_policy = any(
-            getattr(response, f"_csp_{part}{suffix}", None) is not None
-            for part in ("config", "update", "replace")
-            for suffix in ("", "_ro")
-        )
-        if own_policy or getattr(request, "_csp_nonce", None) is not None:
-            return super().process_response(request, response)
-        if response.status_code in (500, 404) and settings.DEBUG:  # django-csp leaves Django's debug pages alone
-            return response
-        for header, report_only, setting in (
-            (CSP_HEADER, False, "CONTENT_SECURITY_POLICY"),
-            (CSP_HEADER_REPORT_ONLY, True, "CONTENT_SECURITY_POLICY_REPORT_ONLY"),
-        ):
-            policy = _site_policy(report_only=report_only)
-            exempt = getattr(response, "_csp_exempt_ro" if report_only else "_csp_exempt", False) is not False
-            prefixes = (getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES") or ()
-            if policy and not exempt and header not in response and not request.path_info.startswith(tuple(prefixes)):
-                response[header] = policy
-        # As django-csp does: a nonce asked for after the header was written raises instead of going unused.
-        request.csp_nonce = csp_middleware.CheckableLazyObject(self._csp_nonce_post_response)  # type: ignore[attr-defined]
-        return response
 
 
 class PermissionsPolicyMiddleware:

@@ -7,7 +7,7 @@ security) and from the view (authentication, throttles):
 | status | when | where it comes from |
 | --- | --- | --- |
 | 400 | a body or parameter that is not valid (per field under `extra.fields`), unreadable JSON | serializers, parsers |
-| 401 | no credentials, or a token that is not valid | authentication, on every operation that is not public |
+| 401 | no credentials, an expired or a bad token (`extra.code`) | authentication, on every non-public operation |
 | 403 | a signed-in browser session without its CSRF token, on a change | SessionAuthentication |
 | 404 | no such object of yours, or no such page | selectors, pagination |
 | 406 | an Accept header for a format the API does not answer in | content negotiation |
@@ -52,24 +52,38 @@ class ValidationErrorSerializer(serializers.Serializer):
     extra = FieldErrorsSerializer(help_text="`fields` when values were refused; empty when the body could not be read.")
 
 
+class AuthenticationErrorExtraSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="Why the request was refused: `not_authenticated` (no credentials), `token_expired` (get a new "
+        "access token with the refresh token), `token_invalid` (not a token this site issued), `password_changed`, "
+        "`user_inactive`, `user_not_found` or `bad_authorization_header`."
+    )
+
+
+class AuthenticationErrorSerializer(serializers.Serializer):
+    message = serializers.CharField(help_text="What went wrong, in plain words.")
+    extra = AuthenticationErrorExtraSerializer()
+
+
 RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before trying again."}}
 
 
 def _response(serializer: type[serializers.Serializer], description: str) -> OpenApiResponse:
-    return OpenApiResponse(response=serializer, description=description)
+    return OpenApiResponse(response=serializer(), description=description)
 
 
 class AutoSchema(openapi.AutoSchema):
-    def _get_request_for_media_type(self, serializer, direction="request"):
-        schema, required = super()._get_request_for_media_type(serializer, direction)
-        # A body that is one of several shapes (oneOf) is as required as each of them: drf-spectacular only looks
-        # for a `required` list on the component itself.
-        return schema, required or isinstance(serializer, PolymorphicProxySerializer)
+    """drf-spectacular's AutoSchema, extended through its public methods only (get_operation, resolve_serializer,
+    map_renderers, get_request_serializer)."""
 
     def get_operation(self, path, path_regex, path_prefix, method, registry) -> dict[str, Any] | None:
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
+        if "requestBody" in operation and isinstance(self.get_request_serializer(), PolymorphicProxySerializer):
+            # A body that is one of several shapes (oneOf) is as required as each of them: drf-spectacular only
+            # looks for a `required` list on the component itself.
+            operation["requestBody"]["required"] = True
         if self.method == "DELETE" and "requestBody" not in operation:
             # drf-spectacular documents no body on a DELETE; one that declares a request serializer needs one
             # (DELETE /me/ asks for the password again), and it is required.
@@ -82,14 +96,19 @@ class AutoSchema(openapi.AutoSchema):
                 }
         responses = operation["responses"]
         for code, response, headers in self._error_responses(operation):
-            if code in responses:
-                continue
-            # Errors are rendered by the renderer the request negotiated: JSON, or a JSON type of the view's own.
-            responses[code] = self._get_response_for_code(response, code, self.map_renderers("media_type"), "response")
-            if headers:
-                responses[code]["headers"] = headers
+            if code not in responses:
+                responses[code] = self._error_response(response, headers)
         operation["responses"] = dict(sorted(responses.items()))
         return operation
+
+    def _error_response(self, response: OpenApiResponse, headers: dict[str, Any]) -> dict[str, Any]:
+        # Errors are rendered by the renderer the request negotiated: JSON, or a JSON type of the view's own.
+        schema = self.resolve_serializer(response.response, "response").ref
+        body = {
+            "content": {media_type: {"schema": schema} for media_type in self.map_renderers("media_type")},
+            "description": response.description,
+        }
+        return {"headers": headers, **body} if headers else body
 
     def _error_responses(self, operation: dict[str, Any]):
         parameters = operation.get("parameters", [])
@@ -100,7 +119,13 @@ class AutoSchema(openapi.AutoSchema):
         if has_body or any(parameter["in"] in ("query", "header") for parameter in parameters):
             yield "400", _response(ValidationErrorSerializer, "A value is not valid (named under extra.fields)"), {}
         if not public:
-            yield "401", _response(ErrorSerializer, "No credentials, or an access token that is not valid"), {}
+            yield (
+                "401",
+                _response(
+                    AuthenticationErrorSerializer, "No credentials, or an access token that expired or is not valid"
+                ),
+                {},
+            )
             if self.method in UNSAFE_METHODS and any(
                 isinstance(authenticator, SessionAuthentication) for authenticator in self.view.get_authenticators()
             ):

@@ -10,8 +10,7 @@ from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerial
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from predictor.exceptions import AnswersInvalid
-from predictor.schema import NONE_OF_THESE, QUESTIONS, QUESTIONS_BY_KEY, Question, validate_answers
+from predictor.schema import NONE_OF_THESE, QUESTIONS, QUESTIONS_BY_KEY, Question
 
 
 def _answer_field(question: Question) -> serializers.Field:
@@ -58,7 +57,7 @@ class MultichoiceAnswerFieldExtension(OpenApiSerializerFieldExtension):
 def _json_type_error(question: Question, value: Any) -> str | None:
     """What is wrong with the JSON type of an answer the API received, or None. The API takes the types its schema
     promises — a number as a JSON number, a choice as a string — where the web form reads text (validate_answers
-    checks the values for both)."""
+    checks the values for both: ranges, which strings are choices)."""
     if value is None:
         return None if question.optional else _("This question is required.")
     if question.kind == "integer":
@@ -66,11 +65,11 @@ def _json_type_error(question: Question, value: Any) -> str | None:
     if question.kind == "number":
         return None if isinstance(value, int | float) and not isinstance(value, bool) else _("Send a number.")
     if question.kind == "choice":
-        # A blank string is not one of the choices: the API skips a question with null (the web form with "").
-        allowed = [choice for choice, _ in question.choices]
-        if isinstance(value, str) and value in allowed:
+        # A string, and not a blank one: the API skips a question with null (the web form with ""). Which strings
+        # are choices is the service's to check.
+        if isinstance(value, str) and value.strip():
             return None
-        return _("Choose one of: %(choices)s.") % {"choices": ", ".join(allowed)}
+        return _("Choose one of: %(choices)s.") % {"choices": ", ".join(choice for choice, _ in question.choices)}
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         return _("Send a list of choices.")
     if len(set(value)) != len(value):
@@ -78,34 +77,26 @@ def _json_type_error(question: Question, value: Any) -> str | None:
     return None
 
 
-def validate_json_answers(data: Any) -> dict[str, Any]:
-    """Answers sent to the API as JSON, checked against the schema of `AnswersSerializer` (types, ranges, choices,
-    no unknown key) and cleaned by `validate_answers`. Raises `AnswersInvalid` naming every question in error."""
+def answers_shape_errors(data: Any) -> dict[str, list[str]]:
+    """What is wrong with the shape of answers sent to the API as JSON: an object, each answer of the JSON type the
+    schema of `AnswersSerializer` gives it. The values themselves (ranges, choices, required questions, unknown
+    keys) are the service's to check, with `validate_answers`, once."""
     if not isinstance(data, dict):
-        raise AnswersInvalid({"answers": [_("Send the answers as a JSON object of question: answer.")]})
+        return {"answers": [_("Send the answers as a JSON object of question: answer.")]}
     errors: dict[str, list[str]] = {}
     for key, value in data.items():
         question = QUESTIONS_BY_KEY.get(key)
         if question is not None and (message := _json_type_error(question, value)):
             errors[key] = [message]
-    try:
-        cleaned = validate_answers(data)
-    except AnswersInvalid as error:
-        raise AnswersInvalid({**error.errors, **errors}) from error
-    if errors:
-        raise AnswersInvalid(errors)
-    return cleaned
+    return errors
 
 
 class _AnswersSerializer(serializers.Serializer):
     """Questionnaire answers: one property per question, typed from predictor.schema (built once, at import).
-    Optional questions may be left out or sent as null ("prefer not to say"); an unknown key is refused."""
+    Optional questions may be left out or sent as null ("prefer not to say"); an unknown key is refused.
 
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        try:
-            return validate_json_answers(data)
-        except AnswersInvalid as error:
-            raise serializers.ValidationError(error.errors) from error
+    It describes the answers in the OpenAPI schema; the API checks their shape (answers_shape_errors) and the
+    services validate them (validate_answers)."""
 
 
 AnswersSerializer = extend_schema_serializer(component_name="QuestionnaireAnswers")(

@@ -1,6 +1,6 @@
 """Export and erasure: everything the site holds about a person, across every app, out or gone.
 
-The top layer (see "Layout" in the README): it may read every app below it, and none of them imports it.
+The top layer (see the map at the top of the README): it may read every app below it, and none of them imports it.
 """
 
 from typing import Any

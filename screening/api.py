@@ -10,8 +10,8 @@ from rest_framework.views import APIView
 from core.api import StrictBooleanField, StrictCharField, idempotency_key_from, idempotency_parameter, submitted_headers
 from core.http import answer_wait_preference, preferred_wait
 from core.openapi import ErrorSerializer, ValidationErrorSerializer
-from predictor.serializers import AnswersSerializer, validate_json_answers
-from predictor.services import AnswersInvalid, model_keys
+from predictor.serializers import AnswersSerializer, answers_shape_errors
+from predictor.services import model_keys
 from screening.exceptions import AnswersRejected
 from screening.models import Screening
 from screening.selectors import screening_get_awaited, screening_list
@@ -31,8 +31,8 @@ class ModelKeyField(StrictCharField):
 
 @extend_schema_field(AnswersSerializer)
 class AnswersField(serializers.DictField):
-    """The answers object, typed in the schema from the questionnaire; checked in the serializer's validate() so
-    that each question's messages sit under extra.fields by question key, as the service's do."""
+    """The answers object, typed in the schema from the questionnaire. The serializer checks only its shape (each
+    answer's JSON type); the service validates the values, once (ranges, choices, required questions)."""
 
     def run_child_validation(self, data: dict) -> dict:
         # DictField's child takes every value as it is, but ran a field's whole validation for each answer.
@@ -54,128 +54,72 @@ class ScreeningSubmitInputSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs: dict) -> dict:
-        try:
-            attrs["answers"] = validate_json_answers(attrs["answers"])
-        except AnswersInvalid as error:
-            raise AnswersRejected(extra={"fields": error.errors}) from error
+        # Raised as the service raises its own, so that each question's messages sit under extra.fields by key.
+        if errors := answers_shape_errors(attrs["answers"]):
+            raise AnswersRejected(extra={"fields": errors})
         return attrs
 
 
 class ResultSerializer(serializers.Serializer):
     probability = serializers.FloatField()
-    risk_band = serializers.CharField()
-    factors = serializers.ListField(child=serializers.DictField())
+    risk_band = serializers.ChoiceField(choices=["low", "moderate", "high"])
+    factors = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="The answers that raised or lowered the estimate: key, questions, text, direction (raises or "
+        "lowers), contribution (the change in log-odds).",
+    )
     what_ifs = serializers.ListField(
         child=serializers.DictField(),
         help_text="The same model's estimate with one modifiable answer moved to a healthier value: key, instead "
         "(the change in words), changed (the new answer), probability. An association, not a promise.",
     )
     model_version = serializers.CharField()
-    base_rate = serializers.FloatField()
+    base_rate = serializers.FloatField(allow_null=True)
     interval_low = serializers.FloatField(
         allow_null=True, help_text="The lower end of the model's 90 % range around probability (see /models/)."
     )
     interval_high = serializers.FloatField(allow_null=True, help_text="The upper end of that range.")
 
 
-class ScreeningSerializer(serializers.ModelSerializer):
+class ScreeningSerializer(serializers.Serializer):
+    """A screening as the API shows it: the one description of the body, in the schema and in every response."""
+
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=Screening.Status.choices)
     model = serializers.CharField(source="model_key")
     model_name = serializers.CharField(source="get_model_key_display")
-    result = serializers.SerializerMethodField()
+    cost = serializers.IntegerField(min_value=0)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    # The model field is encrypted text in the database; the API shows the cleaned answers as JSON.
+    answers = StoredAnswersField()
+    result = serializers.SerializerMethodField(help_text="Null until the screening is done.")
     error = serializers.CharField(source="error_message", allow_blank=True)
     url = serializers.SerializerMethodField()
-    # Declared: the model field is encrypted text in the database; the API shows the answers as JSON.
-    answers = StoredAnswersField(read_only=True)
 
-    class Meta:
-        model = Screening
-        fields = [
-            "id", "status", "model", "model_name", "cost", "created_at", "started_at", "finished_at",
-            "answers", "result", "error", "url",
-        ]  # fmt: skip
-
-    @extend_schema(responses=ResultSerializer(allow_null=True))
+    @extend_schema_field(ResultSerializer(allow_null=True))
     def get_result(self, screening: Screening) -> dict | None:
         if screening.status != Screening.Status.DONE:
             return None
         return ResultSerializer(screening).data
 
     def get_url(self, screening: Screening) -> str:
-        return detail_url(self.context["request"], screening)
-
-
-# Stateless fields, shared: the output of a DateTimeField depends on the settings and the current time zone only.
-_DATETIME = serializers.DateTimeField()
-
-
-def _or_none(convert, value):
-    # A Serializer gives None for None without asking the field, as here.
-    return None if value is None else convert(value)
-
-
-def _dicts(items: list | None) -> list | None:
-    # ListField(child=DictField()): keys as text, values as they are.
-    if items is None:
-        return None
-    return [None if item is None else {str(key): value for key, value in item.items()} for item in items]
-
-
-def screening_representation(screening: Screening, *, request: Request) -> dict:
-    """What ScreeningSerializer gives for this screening, key for key and type for type, without building the
-    serializer's fields for each one (DRF makes a ModelSerializer's fields again per instance, most of a poll's CPU).
-    ScreeningSerializer stays the schema's description; tests/screening/test_api_representation.py holds the two
-    together."""
-    result = None
-    if screening.status == Screening.Status.DONE:
-        result = {
-            "probability": _or_none(float, screening.probability),
-            "risk_band": _or_none(str, screening.risk_band),
-            "factors": _dicts(screening.factors),
-            "what_ifs": _dicts(screening.what_ifs),
-            "model_version": _or_none(str, screening.model_version),
-            "base_rate": _or_none(float, screening.base_rate),
-            "interval_low": _or_none(float, screening.interval_low),
-            "interval_high": _or_none(float, screening.interval_high),
-        }
-    return {
-        "id": _or_none(str, screening.id),
-        "status": _or_none(str, screening.status),
-        "model": _or_none(str, screening.model_key),
-        "model_name": _or_none(str, screening.get_model_key_display()),
-        "cost": _or_none(int, screening.cost),
-        "created_at": _or_none(_DATETIME.to_representation, screening.created_at),
-        "started_at": _or_none(_DATETIME.to_representation, screening.started_at),
-        "finished_at": _or_none(_DATETIME.to_representation, screening.finished_at),
-        "answers": screening.answers,
-        "result": result,
-        "error": _or_none(str, screening.error_message),
-        "url": detail_url(request, screening),
-    }
-
-
-def screening_submitted_representation(screening: Screening, *, request: Request, url: str | None = None) -> dict:
-    """What ScreeningSubmittedSerializer gives, as screening_representation is to ScreeningSerializer (`url`: its
-    detail_url, when the caller has it already)."""
-    return {
-        "id": _or_none(str, screening.id),
-        "status": _or_none(str, screening.status),
-        "model": _or_none(str, screening.model_key),
-        "cost": _or_none(int, screening.cost),
-        "created_at": _or_none(_DATETIME.to_representation, screening.created_at),
-        "url": url or detail_url(request, screening),
-    }
+        return self.context.get("url") or detail_url(self.context["request"], screening)
 
 
 class ScreeningSubmittedSerializer(serializers.Serializer):
+    """What a submission answers before the result (202): where to find the screening."""
+
     id = serializers.UUIDField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=Screening.Status.choices)
     model = serializers.CharField(source="model_key")
-    cost = serializers.IntegerField()
+    cost = serializers.IntegerField(min_value=0)
     created_at = serializers.DateTimeField()
     url = serializers.SerializerMethodField()
 
     def get_url(self, screening: Screening) -> str:
-        return detail_url(self.context["request"], screening)
+        return self.context.get("url") or detail_url(self.context["request"], screening)
 
 
 def prefer_wait_parameter(description: str) -> OpenApiParameter:
@@ -230,10 +174,11 @@ class ScreeningListCreateApi(ListAPIView):
         if wait:
             # One request instead of a submission and a waiting GET: the result, once stored, wakes this one.
             screening, waited = screening_get_awaited(user=request.user, screening_id=screening.id, wait=wait)
+        context = {"request": request, "url": location}
         if wait and screening.is_finished:
-            response = Response(screening_representation(screening, request=request), headers=headers)
+            response = Response(ScreeningSerializer(screening, context=context).data, headers=headers)
         else:
-            body = screening_submitted_representation(submission.screening, request=request, url=location)
+            body = ScreeningSubmittedSerializer(submission.screening, context=context).data
             response = Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
         return answer_wait_preference(response, wait=wait, waited=waited)
 
@@ -253,5 +198,5 @@ class ScreeningDetailApi(APIView):
     def get(self, request: Request, screening_id) -> Response:
         wait = preferred_wait(request, maximum=settings.SCREENING_WAIT_MAX_SECONDS)
         screening, waited = screening_get_awaited(user=request.user, screening_id=screening_id, wait=wait)
-        response = Response(screening_representation(screening, request=request))
+        response = Response(ScreeningSerializer(screening, context={"request": request}).data)
         return answer_wait_preference(response, wait=wait, waited=waited)

@@ -25,9 +25,9 @@ from rest_framework.views import APIView
 
 from core.api import StrictCharField, idempotency_key_from, idempotency_parameter, submitted_headers
 from core.openapi import ErrorSerializer, ValidationErrorSerializer
-from symptoms.exceptions import SymptomAnswersInvalid, SymptomAnswersRejected
+from symptoms.exceptions import SymptomAnswersRejected
 from symptoms.fhir import CONTENT_TYPE, questionnaire_response
-from symptoms.instruments import INSTRUMENTS, PHQ9, Instrument, Item, Option, instrument_schema, validate_answers
+from symptoms.instruments import INSTRUMENTS, PHQ9, Instrument, Item, Option, instrument_schema
 from symptoms.models import SymptomCheck
 from symptoms.selectors import symptom_check_get, symptom_check_list
 from symptoms.services import symptom_check_submit
@@ -169,34 +169,25 @@ SUBMIT_REQUEST = PolymorphicProxySerializer(
 )
 
 
-def _json_item_error(item: Item, value: Any, *, required: bool) -> str | None:
-    if value is None:
-        return _("Please answer question %(number)d.") % {"number": item.number} if required else None
-    if not isinstance(value, int) or isinstance(value, bool):
+def _json_item_error(item: Item, value: Any) -> str | None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
         return _("Question %(number)d: send the value as a whole number from 0 to 3.") % {"number": item.number}
     return None
 
 
-def validate_json_submission(data: dict[str, Any]) -> tuple[str, dict[str, int | None]]:
-    """The instrument and answers of a JSON submission, checked against the schema above (answers as JSON integers,
-    no unknown key) and then by the instrument's own validation. Raises a ValidationError naming each item."""
+def submission_shape_errors(data: dict[str, Any]) -> dict[str, list[str]]:
+    """What is wrong with the shape of a JSON submission's answers: each item a JSON integer (or null), as the
+    schema above gives it. The values (the scale, required items, unknown keys) are the service's to check, with
+    the instrument's validate_answers, once; an unknown instrument too, naming those on offer."""
     instrument = INSTRUMENTS.get(data["instrument"])
-    answers = data["answers"]
     if instrument is None:
-        return data["instrument"], answers  # the service refuses it, naming the instruments on offer
-    errors: dict[str, list[str]] = {}
-    for item in instrument.questions():
-        if item.key in answers and (
-            message := _json_item_error(item, answers[item.key], required=item is not instrument.difficulty)
-        ):
-            errors[item.key] = [message]
-    try:
-        cleaned = validate_answers(instrument, answers)
-    except SymptomAnswersInvalid as error:
-        errors = {**error.errors, **errors}
-    if errors:
-        raise SymptomAnswersRejected(extra={"fields": errors})
-    return instrument.key, cleaned
+        return {}
+    answers = data["answers"]
+    return {
+        item.key: [message]
+        for item in instrument.questions()
+        if item.key in answers and (message := _json_item_error(item, answers[item.key]))
+    }
 
 
 @extend_schema_field(
@@ -316,10 +307,14 @@ class SymptomCheckListCreateApi(ListAPIView):
     def post(self, request: Request) -> Response:
         data = SymptomCheckSubmitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        instrument_key, answers = validate_json_submission(data.validated_data)
+        if errors := submission_shape_errors(data.validated_data):
+            raise SymptomAnswersRejected(extra={"fields": errors})
         idempotency_key = idempotency_key_from(request, max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
         submission = symptom_check_submit(
-            user=request.user, instrument_key=instrument_key, answers=answers, idempotency_key=idempotency_key
+            user=request.user,
+            instrument_key=data.validated_data["instrument"],
+            answers=data.validated_data["answers"],
+            idempotency_key=idempotency_key,
         )
         body = SymptomCheckSerializer(submission.check, context={"request": request}).data
         headers = submitted_headers(location=body["url"], created=submission.created)

@@ -9,7 +9,7 @@ import socket
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
 from rest_framework.test import APIClient
@@ -34,8 +34,9 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    # Throttle counters and cached reads must not leak from one test into the next.
+    # Throttle counters, cached reads and the schema built for one test's settings must not leak into the next.
     cache.clear()
+    caches["schema"].clear()
     yield
     cache.clear()
 

@@ -25,7 +25,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, its site a password and a one-time code away (core.admin_site, docs/operations.md).
+    "core.admin_config.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -61,8 +62,8 @@ MIDDLEWARE = [
     # Before everything that logs, so every log line of the request carries its id.
     "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Content-Security-Policy (django-csp, its site-wide header built once) and Permissions-Policy on every response.
-    "core.middleware.CSPMiddleware",
+    # Content-Security-Policy (django-csp) and Permissions-Policy on every response.
+    "csp.middleware.CSPMiddleware",
     "core.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -102,13 +103,12 @@ TEMPLATES = [
 # --- Data stores -----------------------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-# Before each request's first query on a kept connection, a check that costs no round trip (core.db.postgresql):
-# a connection the database ended while idle (a restart, a failover) is replaced, not failed on.
+# Before each request's first query on a kept connection, Django's check (a `SELECT 1`): a connection the database
+# ended while idle (a restart, a failover) is replaced, not failed on.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHECKS", default=True)
-# django-prometheus wraps the database backend to count and time every query (django_db_* metrics); the
-# PostgreSQL one adds the health check above.
+# django-prometheus wraps the database backend to count and time every query (django_db_* metrics).
 _INSTRUMENTED_DB_ENGINES = {
-    "django.db.backends.postgresql": "core.db.postgresql",
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
     "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -130,9 +130,8 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Django's own Redis backend, wrapped by django-prometheus to count gets, hits and misses, keeping one
-            # client per connection pool (core.redis_clients).
-            "BACKEND": "core.redis_clients.RedisCache",
+            # Django's own Redis backend, wrapped by django-prometheus to count gets, hits and misses.
+            "BACKEND": "django_prometheus.cache.backends.redis.NativeRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="mhc"),
             "TIMEOUT": 300,
@@ -145,6 +144,14 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django_prometheus.cache.backends.locmem.LocMemCache", "LOCATION": "mhc"}}
+# The OpenAPI schema, rendered once per process for each language and format (config/urls.py): generating it
+# takes ~150 ms and it changes only with a deploy. A few entries: the languages times the formats asked for.
+SCHEMA_CACHE_SECONDS = env.int("SCHEMA_CACHE_SECONDS", default=3600)
+CACHES["schema"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "mhc-schema",
+    "OPTIONS": {"MAX_ENTRIES": 24},
+}
 
 # --- Celery ----------------------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
@@ -153,9 +160,6 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELE
 CELERY_TASK_EAGER_PROPAGATES = False
 if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"
-elif CELERY_BROKER_URL.startswith("redis://"):
-    # kombu's Redis transport, keeping one client per connection pool (core.redis_clients).
-    CELERY_BROKER_TRANSPORT = "core.redis_clients:BrokerTransport"
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 # The screening row is the result: no task stores a result row of its own (two statements per task) unless it

@@ -66,7 +66,10 @@ def test_a_wrong_password_is_refused_with_the_error_shape(api_client, member):
     response = api_client.post(TOKEN, {"email": member.email, "password": "wrong-password"})
 
     assert response.status_code == 401
-    assert response.json() == {"message": "No active account found with the given credentials", "extra": {}}
+    assert response.json() == {
+        "message": "No active account found with the given credentials",
+        "extra": {"code": "no_active_account"},
+    }
 
 
 def test_without_a_token_me_is_refused(api_client):

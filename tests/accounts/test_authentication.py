@@ -1,4 +1,5 @@
-"""API tokens are checked without reading the user row, and revocation still works at once."""
+"""API tokens are checked without reading the user row on every request, the user they give is whole, revocation
+still works at once, and a refused token says whether it expired or is not valid."""
 
 from datetime import timedelta
 
@@ -36,13 +37,30 @@ def test_a_token_request_reads_no_user_row_once_the_state_is_cached(bearer, memb
     assert response.json()["id"] == str(screening.id)
 
 
-def test_the_user_fields_a_view_needs_are_still_there(bearer, member):
+def test_the_user_is_whole_and_reading_its_fields_costs_no_query(bearer, member, django_assert_num_queries):
+    member.display_name = "Ana"
+    member.country = "ES"
+    member.save()
     bearer.get(ME)
 
-    body = bearer.get(ME).json()
+    with django_assert_num_queries(1):  # the balance; every profile field comes with the signed-in user
+        body = bearer.get(ME).json()
 
-    assert body["email"] == member.email
-    assert body["id"] == member.id
+    assert (body["id"], body["email"], body["display_name"], body["country"]) == (member.id, member.email, "Ana", "ES")
+
+
+def test_the_cache_keeps_no_password_hash(bearer, member):
+    bearer.get(ME)
+
+    assert member.password not in str(cache.get(auth_state_key(member.pk)))
+
+
+def test_deleting_the_account_with_its_password_still_works_through_a_token(bearer, member, password):
+    bearer.get(ME)  # the user now comes from the cache, its password hash read only when checked
+
+    response = bearer.delete(ME, {"password": password}, format="json")
+
+    assert response.status_code == 204
 
 
 def test_a_password_change_refuses_earlier_tokens_even_with_the_state_cached(bearer, member):
@@ -111,7 +129,36 @@ def test_a_kept_token_is_refused_once_it_expires(api_client, member, monkeypatch
     response = client.get(ME)
 
     assert response.status_code == 401
-    assert response.json()["message"] == "Given token not valid for any token type"  # simplejwt's own refusal
+    assert response.json()["extra"] == {"code": "token_expired"}
+    assert "expired" in response.json()["message"]
+
+
+def test_a_token_that_expired_before_it_was_ever_seen_says_so(api_client, member):
+    client = _signed_in_for(api_client, member, seconds=-5)
+
+    response = client.get(ME)
+
+    assert response.status_code == 401
+    assert response.json()["extra"] == {"code": "token_expired"}
+
+
+def test_the_expiry_message_is_translated(api_client, member):
+    client = _signed_in_for(api_client, member, seconds=-5)
+
+    response = client.get(ME, HTTP_ACCEPT_LANGUAGE="es")
+
+    assert response.json()["extra"] == {"code": "token_expired"}
+    assert "expired" not in response.json()["message"]
+
+
+def test_no_token_and_a_garbled_token_are_told_apart(api_client):
+    assert api_client.get(ME).json()["extra"] == {"code": "not_authenticated"}
+
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    response = api_client.get(ME)
+
+    assert response.status_code == 401
+    assert response.json()["extra"] == {"code": "token_invalid"}
 
 
 def test_a_token_altered_after_the_genuine_one_was_kept_is_refused(api_client, member):
@@ -122,5 +169,5 @@ def test_a_token_altered_after_the_genuine_one_was_kept_is_refused(api_client, m
     forged = ".".join([header, payload, signature[:-4] + ("AAAA" if signature[-4:] != "AAAA" else "BBBB")])
 
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {forged}")
-    assert client.get(ME).status_code == 401
+    assert client.get(ME).json()["extra"] == {"code": "token_invalid"}
     assert client.get(ME).status_code == 401  # a refusal is not kept as if it were a verified token

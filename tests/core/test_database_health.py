@@ -1,4 +1,5 @@
-"""A kept database connection that the server ended is replaced before a request uses it (core.db.postgresql).
+"""A kept database connection that the server ended is replaced before a request uses it (Django's
+CONN_HEALTH_CHECKS, on in config/settings).
 
 Each test plays two requests on one thread: Django's request boundary is `close_old_connections()`, then the
 request's first query. Between them another session ends this one's backend, as a database restart does.
@@ -61,15 +62,3 @@ def test_without_the_check_the_next_request_fails_on_the_dead_connection(monkeyp
     close_old_connections()
     with pytest.raises(OperationalError):
         backend_pid()
-
-
-def test_a_live_idle_connection_is_kept_without_a_round_trip(monkeypatch):
-    first = backend_pid()
-
-    def no_select_1():
-        raise AssertionError("the check sent SELECT 1")
-
-    monkeypatch.setattr(connections[DEFAULT_DB_ALIAS], "is_usable", no_select_1)
-    for _ in range(3):
-        close_old_connections()
-        assert backend_pid() == first

@@ -3,16 +3,11 @@
 import re
 
 import pytest
-from csp.constants import NONCE, NONE, SELF
-from csp.exceptions import CSPNonceError
-from csp.middleware import CSPMiddleware as DjangoCSPMiddleware
+from csp.constants import NONE, SELF
 from csp.utils import build_policy
-from django.http import HttpResponse
-from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from core.middleware import CSPMiddleware
 from screening.models import Screening
 from tests.factories import ScreeningFactory
 
@@ -54,7 +49,7 @@ def test_no_page_needs_an_inline_style_or_script(client, member):
         assert not INLINE_SCRIPT.search(html), url
 
 
-def test_the_policy_built_once_is_the_one_django_csp_builds_and_follows_the_settings(client, settings):
+def test_the_policy_is_django_csps_and_follows_the_settings(client, settings):
     page, api = client.get(reverse("home")), client.get("/api/v1/models/")
     assert page["Content-Security-Policy"] == api["Content-Security-Policy"] == build_policy()
     assert "Content-Security-Policy-Report-Only" not in page
@@ -66,42 +61,3 @@ def test_the_policy_built_once_is_the_one_django_csp_builds_and_follows_the_sett
     assert "Content-Security-Policy" not in api  # an excluded prefix, as django-csp leaves it
     assert page["Content-Security-Policy-Report-Only"] == api["Content-Security-Policy-Report-Only"]
     assert page["Content-Security-Policy-Report-Only"] == build_policy(report_only=True)
-
-
-@pytest.mark.parametrize(
-    "prepare",
-    [
-        pytest.param(lambda request, response: None, id="site-wide policy"),
-        pytest.param(lambda request, response: setattr(response, "_csp_update", {"img-src": ["https://a.test"]}),
-                     id="a policy of its own"),
-        pytest.param(lambda request, response: str(request.csp_nonce), id="a nonce used"),
-        pytest.param(lambda request, response: setattr(response, "_csp_exempt", True), id="exempt"),
-    ],
-)  # fmt: skip
-def test_every_response_gets_the_headers_django_csp_would_give_it(settings, prepare):
-    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": [SELF], "script-src": [SELF, NONCE]}}
-    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"img-src": [SELF]}}
-    ours, theirs = (through(middleware, prepare) for middleware in (CSPMiddleware, DjangoCSPMiddleware))
-
-    for header in ("Content-Security-Policy", "Content-Security-Policy-Report-Only"):
-        # A nonce is new for every request: compared where it stands, not by value.
-        assert NONCE_VALUE.sub("'nonce-…'", ours.get(header, "")) == NONCE_VALUE.sub(
-            "'nonce-…'", theirs.get(header, "")
-        )
-
-
-def test_a_nonce_asked_for_after_the_header_was_written_is_refused():
-    request = RequestFactory().get("/")
-    CSPMiddleware(lambda request: HttpResponse("page"))(request)
-
-    with pytest.raises(CSPNonceError):
-        str(request.csp_nonce)
-
-
-def through(middleware, prepare) -> HttpResponse:
-    def view(request):
-        response = HttpResponse("page")
-        prepare(request, response)
-        return response
-
-    return middleware(view)(RequestFactory().get("/"))

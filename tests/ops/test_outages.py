@@ -243,7 +243,7 @@ def test_a_postgresql_outage_answers_503_with_retry_after_and_recovers(workdir):
             postgres.start()
             recovered = {path: browser.get(path)[0] for path in pages}
             recovered.update({path: call(base, "GET", path, token=access)[0] for path in api})
-            # No thread fails on the connection it kept from before the outage (core.db.postgresql).
+            # No thread fails on the connection it kept from before the outage (CONN_HEALTH_CHECKS).
             after_many = many_at_once(base, "/api/v1/screenings/", access)
     finally:
         if postgres.is_running():

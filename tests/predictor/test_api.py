@@ -4,7 +4,6 @@ from django.urls import reverse
 from predictor.registry import loaded_version
 from predictor.schema import QUESTIONS, SCHEMA_VERSION
 from predictor.serializers import AnswersSerializer
-from tests.predictor.conftest import FULL_ANSWERS
 
 pytestmark = pytest.mark.django_db
 
@@ -112,14 +111,17 @@ def test_a_full_model_card_that_no_longer_matches_its_manifest_is_not_served(
         registry.clear_cache()
 
 
-def test_the_answers_serializer_reports_each_question(db):
-    serializer = AnswersSerializer(data={"age": 12, "sleep_hours": 3, "shoe_size": 44})
+def test_the_api_reports_each_question(member_api):
+    body = {"model": "logistic", "answers": {"age": 12, "sleep_hours": 3, "shoe_size": 44}}
 
-    assert not serializer.is_valid()
-    assert serializer.errors["age"] == ["Enter a value from 18 to 120 years."]
-    assert serializer.errors["sex"] == ["This question is required."]
-    assert serializer.errors["shoe_size"] == ["This is not a question in the questionnaire."]
+    response = member_api.post(reverse("api-screening-list"), body, format="json")
 
-    serializer = AnswersSerializer(data=FULL_ANSWERS)
-    assert serializer.is_valid(), serializer.errors
-    assert serializer.validated_data["conditions"] == ["high_blood_pressure", "asthma"]
+    assert response.status_code == 400
+    fields = response.json()["extra"]["fields"]
+    assert fields["age"] == ["Enter a value from 18 to 120 years."]
+    assert fields["sex"] == ["This question is required."]
+    assert fields["shoe_size"] == ["This is not a question in the questionnaire."]
+
+
+def test_the_answers_are_described_one_property_per_question():
+    assert set(AnswersSerializer().fields) == {question.key for question in QUESTIONS}
