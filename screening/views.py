@@ -30,12 +30,22 @@ from screening.models import Screening
 from screening.results import estimate_range, gettext_stored, result_pictures, what_if_rows
 from screening.selectors import screening_get, screening_get_awaited, screening_list
 from screening.services import screening_submit
+from symptoms.change import rule_sets_in_words
 from symptoms.instruments import INSTRUMENTS
-from symptoms.selectors import symptom_chart, symptom_invitation, symptom_latest, symptom_trend
+from symptoms.selectors import (
+    symptom_change_rows,
+    symptom_changes,
+    symptom_chart,
+    symptom_invitation,
+    symptom_item_trend,
+    symptom_latest,
+    symptom_trend,
+)
 
 logger = logging.getLogger(__name__)
 
 HISTORY_PAGE_SIZE = 20
+SUMMARY_TREND_CHECKS = 6  # what fits the one printed page
 CHART_POINTS = 50
 
 
@@ -147,6 +157,10 @@ def history(request: HttpRequest) -> HttpResponse:
         screening.percent = percent(screening.probability) if screening.probability is not None else ""
     done = list(screenings.filter(status=Screening.Status.DONE)[:CHART_POINTS])
     context = {"page": page, "chart": history_chart(done[::-1]), "symptom_chart": symptom_chart(user=request.user)}
+    if context["symptom_chart"]:
+        changes = symptom_changes(user=request.user)
+        context["symptom_rows"] = symptom_change_rows(user=request.user, changes=changes)
+        context["item_trend"] = symptom_item_trend(user=request.user, changes=changes)
     return render(request, "screening/history.html", context)
 
 
@@ -156,6 +170,7 @@ def summary(request: HttpRequest) -> HttpResponse:
     """One printable page to bring to a clinician: the latest PHQ-9 and GAD-7 with their items, each one's trend,
     and the latest life-factor estimate with its model version."""
     latest = symptom_latest(user=request.user)
+    changes = symptom_changes(user=request.user)
     instruments = []
     for key, original in INSTRUMENTS.items():
         instrument = original.localized()  # the page's language where a published version is held
@@ -166,11 +181,20 @@ def summary(request: HttpRequest) -> HttpResponse:
             difficulty = instrument.difficulty_option(check.answers[instrument.difficulty.key])
         trend = symptom_trend(user=request.user, instrument=key) if check else []
         instruments.append(
-            {"instrument": instrument, "check": check, "rows": rows, "difficulty": difficulty, "trend": trend}
+            {
+                "instrument": instrument,
+                "check": check,
+                "rows": rows,
+                "difficulty": difficulty,
+                "trend": [{"check": c, "change": changes.get(c.id)} for c in trend],
+                "change": changes.get(check.id) if check else None,
+            }
         )
     estimate = screening_list(user=request.user).filter(status=Screening.Status.DONE).first()
     context = {
         "instruments": instruments,
+        "item_trend": symptom_item_trend(user=request.user, limit=SUMMARY_TREND_CHECKS, changes=changes),
+        "change_rules": rule_sets_in_words(),
         "estimate": estimate,
         "estimate_percent": percent(estimate.probability) if estimate else "",
     }

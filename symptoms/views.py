@@ -17,7 +17,7 @@ from symptoms.exceptions import IdempotencyConflict, SymptomAnswersRejected
 from symptoms.fhir import CONTENT_TYPE, questionnaire_response, questionnaire_response_bundle
 from symptoms.forms import SymptomCheckForm
 from symptoms.instruments import INSTRUMENTS
-from symptoms.selectors import symptom_check_get, symptom_check_list, symptom_latest
+from symptoms.selectors import symptom_change, symptom_check_get, symptom_check_list, symptom_latest
 from symptoms.services import symptom_check_submit
 
 RECENT_CHECKS = 20
@@ -76,6 +76,7 @@ def detail(request: HttpRequest, check_id: UUID) -> HttpResponse:
         "band": instrument.band(check.band),
         "rows": rows,
         "difficulty": difficulty,
+        "change": symptom_change(user=request.user, check=check),
         "help_resources": help_resources_for_request(request),
     }
     return render(request, "symptoms/detail.html", context)
