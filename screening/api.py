@@ -14,6 +14,7 @@ from predictor.serializers import AnswersSerializer, validate_json_answers
 from predictor.services import AnswersInvalid, model_keys
 from screening.exceptions import AnswersRejected
 from screening.models import Screening
+from screening.movement import screening_movement
 from screening.selectors import screening_get_awaited, screening_list
 from screening.services import screening_submit
 
@@ -166,6 +167,61 @@ def screening_submitted_representation(screening: Screening, *, request: Request
     }
 
 
+class EstimateStepSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=["recalibration", "model", "answer"],
+        help_text="recalibration: the adjustment to today's prevalence; model: another model or model version "
+        "(with anything an unloadable earlier version cannot separate); answer: one changed answer.",
+    )
+    question = serializers.CharField(allow_null=True, help_text="The question whose answer changed (answer steps).")
+    before = serializers.FloatField(help_text="The estimate before this step, on the path from the earlier one.")
+    after = serializers.FloatField()
+    effect = serializers.FloatField(help_text="after - before: this step's exact share of the difference.")
+    margin_change = serializers.FloatField(allow_null=True, help_text="The step's change of the log-odds.")
+    contribution_change = serializers.FloatField(
+        allow_null=True,
+        help_text="The change of the question's own log-odds contributions; equal to margin_change for the "
+        "logistic model with every answer given.",
+    )
+
+
+class MovementSerializer(serializers.Serializer):
+    earlier = serializers.UUIDField(help_text="The previous finished screening of the same person.")
+    start = serializers.FloatField(help_text="Its estimate.")
+    end = serializers.FloatField(help_text="This screening's estimate.")
+    total = serializers.FloatField(help_text="end - start; the steps' effects add up to it.")
+    steps = EstimateStepSerializer(many=True)
+    changed_questions = serializers.ListField(child=serializers.CharField())
+    separable = serializers.BooleanField(
+        help_text="False when a model version could not be loaded: its share is in the model step."
+    )
+    from_model = serializers.CharField()
+    to_model = serializers.CharField()
+    from_version = serializers.CharField()
+    to_version = serializers.CharField()
+
+
+class ScreeningDetailSerializer(ScreeningSerializer):
+    """A screening as its detail endpoint gives it: with how the estimate moved since the previous one."""
+
+    movement = MovementSerializer(
+        allow_null=True,
+        help_text="How the model's estimate moved since the previous finished screening (not why a mood "
+        "changed); null for a first or unfinished screening.",
+    )
+
+    class Meta(ScreeningSerializer.Meta):
+        fields = [*ScreeningSerializer.Meta.fields, "movement"]
+
+
+def movement_representation(screening: Screening) -> dict | None:
+    found = screening_movement(screening=screening)
+    if found is None:
+        return None
+    earlier, movement = found
+    return {"earlier": str(earlier.id), **movement.as_dict()}
+
+
 class ScreeningSubmittedSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     status = serializers.CharField()
@@ -240,7 +296,7 @@ class ScreeningListCreateApi(ListAPIView):
 
 class ScreeningDetailApi(APIView):
     @extend_schema(
-        responses=ScreeningSerializer,
+        responses=ScreeningDetailSerializer,
         summary="One screening; result is null until it is done",
         parameters=[
             prefer_wait_parameter(
@@ -253,5 +309,5 @@ class ScreeningDetailApi(APIView):
     def get(self, request: Request, screening_id) -> Response:
         wait = preferred_wait(request, maximum=settings.SCREENING_WAIT_MAX_SECONDS)
         screening, waited = screening_get_awaited(user=request.user, screening_id=screening_id, wait=wait)
-        response = Response(screening_representation(screening, request=request))
-        return answer_wait_preference(response, wait=wait, waited=waited)
+        body = {**screening_representation(screening, request=request), "movement": movement_representation(screening)}
+        return answer_wait_preference(Response(body), wait=wait, waited=waited)

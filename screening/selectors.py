@@ -37,6 +37,18 @@ def screening_list(*, user: User) -> QuerySet[Screening]:
     return Screening.objects.filter(owner=user).order_by("-created_at")
 
 
+def screening_previous_done(*, screening: Screening) -> Screening | None:
+    """The same person's latest finished screening before this one: what "what moved my estimate" compares with."""
+    return (
+        Screening.objects.filter(
+            owner_id=screening.owner_id, status=Screening.Status.DONE, created_at__lt=screening.created_at
+        )
+        .order_by("-created_at")
+        .only("id", "created_at", "model_key", "model_version", "answers", "probability")
+        .first()
+    )
+
+
 def _own_row(*, user: User, screening_id) -> tuple:
     """The owner's screening as a row of every column, not yet converted; 404 for anyone else."""
     params = [Screening._meta.pk.get_db_prep_value(screening_id, connection), user.pk]

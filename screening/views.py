@@ -27,6 +27,7 @@ from predictor.services import PredictorError, factors_in_words, model_catalogue
 from screening.exceptions import AnswersRejected, IdempotencyConflict, ModelNotOffered
 from screening.forms import MODEL_FIELD, ScreeningForm, answers_for_display, initial_from
 from screening.models import Screening
+from screening.movement import movement_rows, screening_movement
 from screening.results import estimate_range, gettext_stored, result_pictures, what_if_rows
 from screening.selectors import screening_get, screening_get_awaited, screening_list
 from screening.services import screening_submit
@@ -230,7 +231,23 @@ def _result_context(screening: Screening, request: HttpRequest) -> dict[str, Any
         "what_ifs": what_if_rows(what_ifs=screening.what_ifs, probability=probability, answers=answers),
         "error_message": gettext_stored(screening.error_message),
         "refund_description": entry_description(refund.description) if refund else "",
+        "movement": _movement(screening),
     }
+
+
+def _movement(screening: Screening) -> dict[str, Any] | None:
+    """What moved the estimate since the previous finished check, worded; None without one."""
+    try:
+        found = screening_movement(screening=screening)
+    except PredictorError:  # the result stands without its breakdown; the log names no answer or estimate
+        logger.exception("estimate movement unavailable [screening_id=%s]", screening.id)
+        return None
+    if found is None:
+        return None
+    earlier, movement = found
+    rows = movement_rows(earlier=earlier, later=screening, movement=movement)
+    rows["start_percent"], rows["end_percent"] = percent(movement.start), percent(movement.end)
+    return rows
 
 
 def percent(probability: float) -> str:
