@@ -219,6 +219,11 @@ KEY_NAMES: dict[str, str | Promise] = {
 
 
 def _rule_words(rule_set: RuleSet, rule: Rule) -> str:
+    return f"{rule_set.name}: {_words(rule)}"
+
+
+def _words(rule: Rule) -> str:
+    """The rule in words, without its rule set's name."""
     if isinstance(rule, ReliableChange):
         words = ngettext(
             "a change of %(points)s point or more on the %(name)s",
@@ -245,7 +250,7 @@ def _rule_words(rule_set: RuleSet, rule: Rule) -> str:
             "second": thresholds[1][0],
             "second_at": thresholds[1][1],
         }
-    return f"{rule_set.name}: {words}"
+    return words
 
 
 def _since(against: str) -> str:
@@ -405,6 +410,11 @@ class CheckChange:
     def points_to_help(self) -> bool:
         return any(label.points_to_help for comparison in self.comparisons for label in comparison.labels)
 
+    @property
+    def rules(self) -> list[str]:
+        """Every rule the shown labels name, once each, in order: for a compact line that names each rule once."""
+        return list(dict.fromkeys(label.rule for c in self.comparisons for label in c.labels if label.rule))
+
 
 def _pair(reading: Reading, others: Sequence[Reading]) -> list[Reading]:
     """The other questionnaire's check answered nearest `reading`, within PAIR_WINDOW; none if there is none."""
@@ -451,6 +461,7 @@ def rule_sets_in_words() -> list[dict[str, Any]]:
             "url": rule_set.source.url,
             "checked": rule_set.source.checked,
             "rules": [_rule_words(rule_set, rule) for rule in rule_set.rules],
+            "words": [_words(rule) for rule in rule_set.rules],
         }
         for rule_set in RULE_SETS
     ]

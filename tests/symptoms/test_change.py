@@ -313,4 +313,4 @@ def test_the_summary_shows_the_labels_the_item_trend_and_the_rules(client, membe
     assert expected in html
     assert 'class="item-trend"' in html
     assert "NHS Talking Therapies: a change of 6 points or more on the PHQ-9" in html
-    assert "NCQA: a PHQ-9 below 5" in html
+    assert "NCQA: a PHQ-9 at least 50% below the first one, which was 10 or more; a PHQ-9 below 5" in html
