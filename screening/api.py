@@ -15,7 +15,7 @@ from predictor.services import AnswersInvalid, model_keys
 from screening.exceptions import AnswersRejected
 from screening.models import Screening
 from screening.movement import screening_movement
-from screening.selectors import screening_get_awaited, screening_list
+from screening.selectors import screening_get, screening_get_awaited, screening_list
 from screening.services import screening_submit
 
 IDEMPOTENCY_KEY_MAX_LENGTH = Screening._meta.get_field("idempotency_key").max_length
@@ -201,25 +201,22 @@ class MovementSerializer(serializers.Serializer):
     to_version = serializers.CharField()
 
 
-class ScreeningDetailSerializer(ScreeningSerializer):
-    """A screening as its detail endpoint gives it: with how the estimate moved since the previous one."""
-
+class ScreeningMovementSerializer(serializers.Serializer):
+    screening = serializers.UUIDField()
     movement = MovementSerializer(
         allow_null=True,
         help_text="How the model's estimate moved since the previous finished screening (not why a mood "
         "changed); null for a first or unfinished screening.",
     )
 
-    class Meta(ScreeningSerializer.Meta):
-        fields = [*ScreeningSerializer.Meta.fields, "movement"]
 
-
-def movement_representation(screening: Screening) -> dict | None:
+def movement_representation(screening: Screening) -> dict:
     found = screening_movement(screening=screening)
-    if found is None:
-        return None
-    earlier, movement = found
-    return {"earlier": str(earlier.id), **movement.as_dict()}
+    movement = None
+    if found is not None:
+        earlier, moved = found
+        movement = {"earlier": str(earlier.id), **moved.as_dict()}
+    return {"screening": str(screening.id), "movement": movement}
 
 
 class ScreeningSubmittedSerializer(serializers.Serializer):
@@ -296,7 +293,7 @@ class ScreeningListCreateApi(ListAPIView):
 
 class ScreeningDetailApi(APIView):
     @extend_schema(
-        responses=ScreeningDetailSerializer,
+        responses=ScreeningSerializer,
         summary="One screening; result is null until it is done",
         parameters=[
             prefer_wait_parameter(
@@ -309,5 +306,19 @@ class ScreeningDetailApi(APIView):
     def get(self, request: Request, screening_id) -> Response:
         wait = preferred_wait(request, maximum=settings.SCREENING_WAIT_MAX_SECONDS)
         screening, waited = screening_get_awaited(user=request.user, screening_id=screening_id, wait=wait)
-        body = {**screening_representation(screening, request=request), "movement": movement_representation(screening)}
-        return answer_wait_preference(Response(body), wait=wait, waited=waited)
+        response = Response(screening_representation(screening, request=request))
+        return answer_wait_preference(response, wait=wait, waited=waited)
+
+
+class ScreeningMovementApi(APIView):
+    """Kept beside the detail rather than in it: the detail answers every poll in one query without scoring, and
+    the breakdown scores several states with the predictor, so it is worked out only when asked for."""
+
+    @extend_schema(
+        responses=ScreeningMovementSerializer,
+        summary="What moved this screening's estimate since the previous finished one: recalibration, model "
+        "version and each changed answer, adding up to the difference",
+    )
+    def get(self, request: Request, screening_id) -> Response:
+        screening = screening_get(user=request.user, screening_id=screening_id)
+        return Response(movement_representation(screening))

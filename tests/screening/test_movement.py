@@ -180,16 +180,19 @@ def test_the_result_page_words_each_part_and_says_it_is_not_a_cause(client, memb
 
 
 @pytest.mark.django_db
-def test_the_api_gives_the_breakdown_on_the_detail_only(member_api, member, before, after):
+def test_the_api_gives_the_breakdown_beside_the_detail(member_api, member, before, after):
     earlier = finished_with(member, "ensemble", before, minutes_ago=60)
     later = finished_with(member, "ensemble", after)
-    body = member_api.get(reverse("api-screening-detail", args=[later.id])).json()
+    body = member_api.get(reverse("api-screening-movement", args=[later.id])).json()
+    assert body["screening"] == str(later.id)
     movement = body["movement"]
     assert movement["earlier"] == str(earlier.id)
     assert [step["question"] for step in movement["steps"]] == ["household_size", "smoking", "sleep_hours"]
     assert abs(math.fsum(step["effect"] for step in movement["steps"]) - movement["total"]) < 1e-9
     assert abs(movement["total"] - (later.probability - earlier.probability)) < 1e-9
-    assert member_api.get(reverse("api-screening-detail", args=[earlier.id])).json()["movement"] is None
+    assert member_api.get(reverse("api-screening-movement", args=[earlier.id])).json()["movement"] is None
+    # The detail itself stays what every poll reads: one query, nothing scored.
+    assert "movement" not in member_api.get(reverse("api-screening-detail", args=[later.id])).json()
 
 
 @pytest.mark.django_db
@@ -197,4 +200,4 @@ def test_an_outsider_gets_no_breakdown_of_the_members_screening(api_client, outs
     finished_with(member, "logistic", before, minutes_ago=60)
     later = finished_with(member, "logistic", after)
     api_client.force_authenticate(outsider)
-    assert api_client.get(reverse("api-screening-detail", args=[later.id])).status_code == 404
+    assert api_client.get(reverse("api-screening-movement", args=[later.id])).status_code == 404
