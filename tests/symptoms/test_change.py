@@ -314,3 +314,32 @@ def test_the_summary_shows_the_labels_the_item_trend_and_the_rules(client, membe
     assert 'class="item-trend"' in html
     assert "NHS Talking Therapies: a change of 6 points or more on the PHQ-9" in html
     assert "NCQA: a PHQ-9 at least 50% below the first one, which was 10 or more; a PHQ-9 below 5" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("instrument", "first", "then", "shown", "not_shown"),
+    [
+        ("phq9", 15, 10, "No reliable change", "Reliable improvement"),  # 5 points
+        ("phq9", 15, 9, "Reliable improvement", None),  # 6 points
+        ("gad7", 12, 9, "No reliable change", "Reliable improvement"),  # 3 points
+        ("gad7", 12, 8, "Reliable improvement", None),  # 4 points
+        ("phq9", 20, 10, "Response", None),  # exactly 50 %
+        ("phq9", 20, 11, None, "Response"),
+        ("phq9", 12, 4, "Remission", None),
+        ("phq9", 12, 5, None, "Remission"),
+        ("phq9", 10, 9, "Recovery", None),
+        ("phq9", 10, 10, None, "Recovery"),
+        ("gad7", 8, 7, "Recovery", None),
+        ("gad7", 8, 8, None, "Recovery"),
+    ],
+)
+def test_the_result_page_shows_each_boundary(client, member, instrument, first, then, shown, not_shown):
+    check(member, instrument, first, 30)
+    later = check(member, instrument, then, 1)
+    client.force_login(member)
+    html = client.get(reverse("symptoms:detail", args=[later.id])).content.decode()
+    if shown:
+        assert f"<strong>{shown}</strong>" in html
+    if not_shown:
+        assert f"<strong>{not_shown}</strong>" not in html
