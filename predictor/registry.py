@@ -138,7 +138,17 @@ _cache: dict[Path, LoadedVersion] = {}
 
 def loaded_version() -> LoadedVersion:
     """The active version, loaded once per process (and again only if the active version changes)."""
-    directory = artifacts_dir() / active_version()
+    return version_named(active_version())
+
+
+def version_named(name: str) -> LoadedVersion:
+    """A stored version by name (the active one or an earlier one), verified and loaded once per process.
+
+    Raises `ArtifactError` when it is not in the artifacts directory or cannot be loaded (another questionnaire
+    schema, a library that no longer reads it)."""
+    if not name or Path(name).name != name or name.startswith("."):
+        raise ArtifactError(f"No model version named {name!r}.")
+    directory = artifacts_dir() / name
     cached = _cache.get(directory)
     if cached is not None:
         return cached

@@ -20,9 +20,9 @@ from predictor.choice import Suggestion, suggest
 from predictor.exceptions import AnswersInvalid, ArtifactError, PredictorError, UnknownModel
 from predictor.explanations import factors as word_factors
 from predictor.explanations import factors_in_words, skipped_notes
-from predictor.features import answers_to_columns
+from predictor.features import FACTOR_GROUPS, GROUP_QUESTIONS, answers_to_columns
 from predictor.imputation import Estimate, estimate
-from predictor.registry import LoadedVersion, loaded_version
+from predictor.registry import LoadedVersion, loaded_version, version_named
 from predictor.schema import (
     DECIMAL_POINT_MESSAGE,
     NONE_OF_THESE,
@@ -49,6 +49,8 @@ __all__ = [
     "SECTIONS",
     "AnswersInvalid",
     "ArtifactError",
+    "EstimateMovement",
+    "EstimateStep",
     "Prediction",
     "PredictorError",
     "Question",
@@ -58,6 +60,7 @@ __all__ = [
     "band_choices",
     "body_size_warning",
     "catalogue_summary",
+    "estimate_movement",
     "factors_in_words",
     "format_number",
     "instead_in_words",
@@ -242,3 +245,165 @@ def catalogue_summary() -> dict[str, Any]:
     """The `/models/` body: the active version, the base rate and every model."""
     version = loaded_version()
     return {"version": version.version, "base_rate": version.scoring["base_rate"], "models": model_catalogue()}
+
+
+# --- What moved an estimate between two screenings ------------------------------------------------------------------
+
+# A scoring residual (the stored estimate against the same computation today) below this is float noise.
+_NOISE = 1e-12
+
+
+@dataclass(frozen=True)
+class EstimateStep:
+    """One step of the path from an earlier estimate to a later one, with its exact effect on the probability.
+
+    kind: "recalibration" (the prior shift to today's prevalence), "model" (another model or model version) or
+    "answer" (one question's answer changed, `question`). For an answer step, `margin_change` is the change of the
+    log-odds and `contribution_change` the change of the question's own contributions (summed over the factor groups
+    it feeds): equal for the logistic model when every answer is given, since its log-odds are a sum of
+    per-question terms; for tree models the rest of `margin_change` is the answer's interaction with the others.
+    """
+
+    kind: str
+    before: float
+    after: float
+    question: str | None = None
+    margin_change: float | None = None
+    contribution_change: float | None = None
+
+    @property
+    def effect(self) -> float:
+        return self.after - self.before
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "effect": self.effect}
+
+
+@dataclass(frozen=True)
+class EstimateMovement:
+    """From `start` (the earlier stored estimate) to `end` (the later one) in steps whose effects add up to
+    end - start exactly (a telescoping sum; within float rounding, far below 1e-9)."""
+
+    start: float
+    end: float
+    steps: list[EstimateStep]
+    changed_questions: list[str]
+    # False when a version could not be loaded: what it would have separated (the recalibration, and for the later
+    # version the answers too) is inside the "model" step.
+    separable: bool = True
+    from_model: str = ""
+    to_model: str = ""
+    from_version: str = ""
+    to_version: str = ""
+
+    @property
+    def total(self) -> float:
+        return self.end - self.start
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "total": self.total,
+            "steps": [step.as_dict() for step in self.steps],
+            "changed_questions": self.changed_questions,
+            "separable": self.separable,
+            "from_model": self.from_model,
+            "to_model": self.to_model,
+            "from_version": self.from_version,
+            "to_version": self.to_version,
+        }
+
+
+def _scored(version: LoadedVersion, model_key: str, answers_list: Sequence[dict[str, Any]], shift: float) -> Estimate:
+    return estimate(
+        version.scorers[model_key],
+        answers_to_columns(answers_list),
+        answer_model=version.answer_model,
+        shift=shift,
+        explain=True,
+    )
+
+
+def _question_groups(question: str) -> list[int]:
+    return [index for index, group in enumerate(FACTOR_GROUPS) if question in GROUP_QUESTIONS.get(group, (group,))]
+
+
+def _version(name: str, model_key: str) -> LoadedVersion | None:
+    try:
+        version = version_named(name)
+    except ArtifactError:
+        return None
+    return version if model_key in version.scorers else None
+
+
+def estimate_movement(*, earlier: dict[str, Any], later: dict[str, Any]) -> EstimateMovement:
+    """Why the model's estimate moved from `earlier` to `later`: each a stored screening's model_key,
+    model_version, answers (cleaned) and probability.
+
+    The path, each state scored by the predictor itself:
+    earlier estimate -> the earlier model and version with the later version's prior shift for that model (the
+    recalibration to today's prevalence) -> the later model and version on the earlier answers (the model or
+    version change) -> each changed answer in turn, in the questionnaire's order, on the later model -> the later
+    estimate. Each step's effect is the difference of the probabilities of its two states, so the effects add up
+    to the whole difference. Any difference between a stored estimate and the same computation today is part of
+    the "model" step. A version that cannot be loaded any more cannot be separated: its share is the "model" step.
+    """
+    start, end = float(earlier["probability"]), float(later["probability"])
+    before = {q.key: earlier["answers"].get(q.key) for q in QUESTIONS}
+    after = {q.key: later["answers"].get(q.key) for q in QUESTIONS}
+    changed = [q.key for q in QUESTIONS if before[q.key] != after[q.key]]
+    m0, m1 = earlier["model_key"], later["model_key"]
+    v0, v1 = _version(earlier["model_version"], m0), _version(later["model_version"], m1)
+    names = {
+        "from_model": m0, "to_model": m1, "from_version": earlier["model_version"], "to_version": later["model_version"]
+    }  # fmt: skip
+    if v1 is None:
+        # Nothing can be scored as the later estimate was: the whole difference is the version's.
+        whole = [EstimateStep(kind="model", before=start, after=end)] if end != start else []
+        return EstimateMovement(start, end, whole, changed, separable=False, **names)
+
+    shift = v1.shift(m1)
+    states = [before]
+    for key in changed:
+        states.append({**states[-1], key: after[key]})
+    path = _scored(v1, m1, states, shift)
+    probability = [float(p) for p in path.probability]
+    # What today's computation gives for the later screening against what was stored: part of the model step.
+    residual = end - probability[-1]
+
+    steps: list[EstimateStep] = []
+    if v0 is None:
+        # The earlier version's own computation and its prior shift cannot be redone: both are the model step's.
+        model_effect = probability[0] - start + residual
+        same_model = False
+    else:
+        as_stored = float(_scored(v0, m0, [before], v0.shift(m0)).probability[0])
+        recalibrated = float(_scored(v0, m0, [before], v1.shift(m0)).probability[0])
+        if recalibrated != as_stored:
+            steps.append(EstimateStep(kind="recalibration", before=start, after=start + (recalibrated - as_stored)))
+        model_effect = (probability[0] - recalibrated) + residual + (as_stored - start)
+        same_model = m0 == m1 and v0.version == v1.version
+    position = steps[-1].after if steps else start
+    if not same_model or abs(model_effect) > _NOISE:
+        steps.append(EstimateStep(kind="model", before=position, after=position + model_effect))
+        position += model_effect
+    contributions = path.contributions
+    for index, key in enumerate(changed):
+        effect = probability[index + 1] - probability[index]
+        groups = _question_groups(key)
+        own = None
+        if contributions is not None:
+            own = float(contributions[index + 1, groups].sum() - contributions[index, groups].sum())
+        steps.append(
+            EstimateStep(
+                kind="answer",
+                question=key,
+                before=position,
+                after=position + effect,
+                margin_change=float(path.margin[index + 1] - path.margin[index]),
+                contribution_change=own,
+            )
+        )
+        position += effect
+    return EstimateMovement(start, end, steps, changed, separable=v0 is not None, **names)

@@ -14,7 +14,8 @@ from predictor.serializers import AnswersSerializer, answers_shape_errors
 from predictor.services import model_keys
 from screening.exceptions import AnswersRejected
 from screening.models import Screening
-from screening.selectors import screening_get_awaited, screening_list
+from screening.movement import screening_movement
+from screening.selectors import screening_get, screening_get_awaited, screening_list
 from screening.services import screening_submit
 
 IDEMPOTENCY_KEY_MAX_LENGTH = Screening._meta.get_field("idempotency_key").max_length
@@ -106,6 +107,58 @@ class ScreeningSerializer(serializers.Serializer):
 
     def get_url(self, screening: Screening) -> str:
         return self.context.get("url") or detail_url(self.context["request"], screening)
+
+
+class EstimateStepSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=["recalibration", "model", "answer"],
+        help_text="recalibration: the adjustment to today's prevalence; model: another model or model version "
+        "(with anything an unloadable earlier version cannot separate); answer: one changed answer.",
+    )
+    question = serializers.CharField(allow_null=True, help_text="The question whose answer changed (answer steps).")
+    before = serializers.FloatField(help_text="The estimate before this step, on the path from the earlier one.")
+    after = serializers.FloatField()
+    effect = serializers.FloatField(help_text="after - before: this step's exact share of the difference.")
+    margin_change = serializers.FloatField(allow_null=True, help_text="The step's change of the log-odds.")
+    contribution_change = serializers.FloatField(
+        allow_null=True,
+        help_text="The change of the question's own log-odds contributions; equal to margin_change for the "
+        "logistic model with every answer given.",
+    )
+
+
+class MovementSerializer(serializers.Serializer):
+    earlier = serializers.UUIDField(help_text="The previous finished screening of the same person.")
+    start = serializers.FloatField(help_text="Its estimate.")
+    end = serializers.FloatField(help_text="This screening's estimate.")
+    total = serializers.FloatField(help_text="end - start; the steps' effects add up to it.")
+    steps = EstimateStepSerializer(many=True)
+    changed_questions = serializers.ListField(child=serializers.CharField())
+    separable = serializers.BooleanField(
+        help_text="False when a model version could not be loaded: its share is in the model step."
+    )
+    from_model = serializers.CharField()
+    to_model = serializers.CharField()
+    from_version = serializers.CharField()
+    to_version = serializers.CharField()
+
+
+class ScreeningMovementSerializer(serializers.Serializer):
+    screening = serializers.UUIDField()
+    movement = MovementSerializer(
+        allow_null=True,
+        help_text="How the model's estimate moved since the previous finished screening (not why a mood "
+        "changed); null for a first or unfinished screening.",
+    )
+
+
+def movement_representation(screening: Screening) -> dict:
+    found = screening_movement(screening=screening)
+    movement = None
+    if found is not None:
+        earlier, moved = found
+        movement = {"earlier": str(earlier.id), **moved.as_dict()}
+    return {"screening": str(screening.id), "movement": movement}
 
 
 class ScreeningSubmittedSerializer(serializers.Serializer):
@@ -200,3 +253,17 @@ class ScreeningDetailApi(APIView):
         screening, waited = screening_get_awaited(user=request.user, screening_id=screening_id, wait=wait)
         response = Response(ScreeningSerializer(screening, context={"request": request}).data)
         return answer_wait_preference(response, wait=wait, waited=waited)
+
+
+class ScreeningMovementApi(APIView):
+    """Kept beside the detail rather than in it: the detail answers every poll in one query without scoring, and
+    the breakdown scores several states with the predictor, so it is worked out only when asked for."""
+
+    @extend_schema(
+        responses=ScreeningMovementSerializer,
+        summary="What moved this screening's estimate since the previous finished one: recalibration, model "
+        "version and each changed answer, adding up to the difference",
+    )
+    def get(self, request: Request, screening_id) -> Response:
+        screening = screening_get(user=request.user, screening_id=screening_id)
+        return Response(movement_representation(screening))

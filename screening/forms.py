@@ -392,6 +392,11 @@ def answers_for_display(
     return shown
 
 
+def answer_in_words(question: Question, value: Any) -> str:
+    """One stored answer in words, as a screening's detail page shows it."""
+    return _answer_text(question, value)
+
+
 def _answer_text(question: Question, value: Any) -> str:
     if value is None:
         return PREFER_NOT_TO_SAY if question.optional else "—"

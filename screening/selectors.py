@@ -16,6 +16,18 @@ def screening_list(*, user: User) -> QuerySet[Screening]:
     return Screening.objects.filter(owner=user).order_by("-created_at")
 
 
+def screening_previous_done(*, screening: Screening) -> Screening | None:
+    """The same person's latest finished screening before this one: what "what moved my estimate" compares with."""
+    return (
+        Screening.objects.filter(
+            owner_id=screening.owner_id, status=Screening.Status.DONE, created_at__lt=screening.created_at
+        )
+        .order_by("-created_at")
+        .only("id", "created_at", "model_key", "model_version", "answers", "probability")
+        .first()
+    )
+
+
 def screening_get(*, user: User, screening_id) -> Screening:
     """The owner's screening; anyone else gets 404, never 403, so ids reveal nothing."""
     screening = Screening.objects.filter(id=screening_id, owner=user).first()

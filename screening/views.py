@@ -27,19 +27,25 @@ from predictor.services import PredictorError, factors_in_words, model_catalogue
 from screening.exceptions import AnswersRejected, IdempotencyConflict, ModelNotOffered
 from screening.forms import MODEL_FIELD, ScreeningForm, answers_for_display, initial_from
 from screening.models import Screening
+from screening.movement import movement_rows, screening_movement
 from screening.results import estimate_range, gettext_stored, result_pictures, what_if_rows
 from screening.selectors import screening_get, screening_get_awaited, screening_list
 from screening.services import screening_submit
+from symptoms.change import rule_sets_in_words
 from symptoms.selectors import (
     summary_rows,
+    symptom_change_rows,
+    symptom_changes,
     symptom_chart,
     symptom_invitation,
+    symptom_item_trend,
     symptom_safety_active,
 )
 
 logger = logging.getLogger(__name__)
 
 HISTORY_PAGE_SIZE = 20
+SUMMARY_TREND_CHECKS = 6  # what fits the one printed page
 CHART_POINTS = 50
 
 
@@ -164,6 +170,10 @@ def history(request: HttpRequest) -> HttpResponse:
     }
     if context["safety_active"]:
         context["help_resources"] = help_resources_for_request(request)
+    if context["symptom_chart"]:
+        changes = symptom_changes(user=request.user)
+        context["symptom_rows"] = symptom_change_rows(user=request.user, changes=changes)
+        context["item_trend"] = symptom_item_trend(user=request.user, changes=changes)
     return render(request, "screening/history.html", context)
 
 
@@ -172,11 +182,15 @@ def history(request: HttpRequest) -> HttpResponse:
 def summary(request: HttpRequest) -> HttpResponse:
     """One printable page to bring to a clinician: the latest PHQ-9 and GAD-7 with their items, each one's trend,
     and the latest life-factor estimate with its model version."""
-    instruments = summary_rows(user=request.user)  # the page's language where a published version is held
+    changes = symptom_changes(user=request.user)
+    # The page's language where a published version is held; each row with its change labels.
+    instruments = summary_rows(user=request.user, changes=changes)
     estimate = screening_list(user=request.user).filter(status=Screening.Status.DONE).first()
     safety_active = symptom_safety_active(user=request.user)
     context = {
         "instruments": instruments,
+        "item_trend": symptom_item_trend(user=request.user, limit=SUMMARY_TREND_CHECKS, changes=changes),
+        "change_rules": rule_sets_in_words(),
         "estimate": estimate,
         "estimate_percent": percent(estimate.probability) if estimate else "",
         "safety_active": safety_active,
@@ -193,13 +207,13 @@ def _result_context(screening: Screening, request: HttpRequest) -> dict[str, Any
     # Stored in English with the result; worded again in the reader's language from the stored answers.
     answers = screening.answers if screening.status == Screening.Status.DONE else {}
     factors = factors_in_words(screening.factors, answers)
-    symptoms = symptom_invitation(user=screening.owner) if screening.status == Screening.Status.DONE else None
+    symptoms = symptom_invitation(user=request.user) if screening.status == Screening.Status.DONE else None
     # The safety path (latest PHQ-9 item 9 above 0) is read from the invitation's PHQ-9 when there is one, so a
     # poll while the model works reads nothing more; the page itself asks for a pending check (detail()).
     if symptoms is not None:
         safety_active = bool(symptoms["latest"] is not None and symptoms["latest"].safety_flag)
     else:
-        safety_active = screening.is_finished and symptom_safety_active(user=screening.owner)
+        safety_active = screening.is_finished and symptom_safety_active(user=request.user)
     return {
         "screening": screening,
         "percent": percent(probability) if probability is not None else "",
@@ -223,7 +237,23 @@ def _result_context(screening: Screening, request: HttpRequest) -> dict[str, Any
         "what_ifs": what_if_rows(what_ifs=screening.what_ifs, probability=probability, answers=answers),
         "error_message": gettext_stored(screening.error_message),
         "refund_description": entry_description(refund.description) if refund else "",
+        "movement": _movement(screening),
     }
+
+
+def _movement(screening: Screening) -> dict[str, Any] | None:
+    """What moved the estimate since the previous finished check, worded; None without one."""
+    try:
+        found = screening_movement(screening=screening)
+    except PredictorError:  # the result stands without its breakdown; the log names no answer or estimate
+        logger.exception("estimate movement unavailable [screening_id=%s]", screening.id)
+        return None
+    if found is None:
+        return None
+    earlier, movement = found
+    rows = movement_rows(earlier=earlier, later=screening, movement=movement)
+    rows["start_percent"], rows["end_percent"] = percent(movement.start), percent(movement.end)
+    return rows
 
 
 def percent(probability: float) -> str:

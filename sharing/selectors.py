@@ -12,6 +12,7 @@ from screening.models import Screening
 from screening.results import estimate_range, in_100_words
 from screening.selectors import screening_list
 from sharing.models import ShareLink, ShareOpening
+from symptoms.change import rule_sets_in_words
 from symptoms.selectors import summary_rows
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ def shared_summary(*, link: ShareLink) -> dict[str, Any]:
     estimate = latest_estimate(user=link.owner) if link.includes_estimates else None
     return {
         "instruments": summary_rows(user=link.owner),
+        "change_rules": rule_sets_in_words(),
         "estimate": estimate,
         "estimate_words": in_100_words(estimate.probability or 0.0) if estimate else "",
         "estimate_range": estimate_range(low=estimate.interval_low, high=estimate.interval_high) if estimate else None,

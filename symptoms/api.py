@@ -25,11 +25,12 @@ from rest_framework.views import APIView
 
 from core.api import StrictCharField, idempotency_key_from, idempotency_parameter, submitted_headers
 from core.openapi import ErrorSerializer, ValidationErrorSerializer
+from symptoms.change import CheckChange, Comparison
 from symptoms.exceptions import SymptomAnswersRejected
 from symptoms.fhir import CONTENT_TYPE, questionnaire_response
 from symptoms.instruments import INSTRUMENTS, PHQ9, Instrument, Item, Option, instrument_schema
 from symptoms.models import SymptomCheck
-from symptoms.selectors import symptom_check_get, symptom_check_list
+from symptoms.selectors import symptom_changes, symptom_check_get, symptom_check_list
 from symptoms.services import symptom_check_submit
 
 IDEMPOTENCY_KEY_MAX_LENGTH = SymptomCheck._meta.get_field("idempotency_key").max_length
@@ -199,6 +200,49 @@ class StoredAnswersField(serializers.JSONField):
     """A check's answers: every item's key and value, the difficulty question null when it was left out."""
 
 
+class ChangeLabelSerializer(serializers.Serializer):
+    key = serializers.ChoiceField(
+        choices=[
+            "reliable_improvement", "no_reliable_change", "reliable_deterioration", "response", "remission",
+            "recovery",
+        ]
+    )  # fmt: skip
+    rule_set = serializers.CharField(help_text="The rule set's key, e.g. nhs_talking_therapies or ncqa.")
+    rule = serializers.CharField(help_text="The rule in words, naming its rule set.")
+    text = serializers.CharField(help_text="What the label means, in the request's language.")
+    points_to_help = serializers.BooleanField(help_text="True for a reliable deterioration: show help beside it.")
+
+
+class ComparisonSerializer(serializers.Serializer):
+    check_id = serializers.UUIDField(help_text="The earlier check compared with.")
+    created_at = serializers.DateTimeField()
+    total = serializers.IntegerField(help_text="The earlier check's total.")
+    difference = serializers.IntegerField(help_text="This check's total minus the earlier one's.")
+    labels = ChangeLabelSerializer(many=True)
+
+
+class ChangeSerializer(serializers.Serializer):
+    previous = ComparisonSerializer(help_text="Against the check of the same questionnaire just before this one.")
+    baseline = ComparisonSerializer(help_text="Against the person's first check of this questionnaire.")
+
+
+def _comparison(comparison: Comparison) -> dict[str, Any]:
+    return {
+        "check_id": str(comparison.earlier.id),
+        "created_at": serializers.DateTimeField().to_representation(comparison.earlier.at),
+        "total": comparison.earlier.total,
+        "difference": comparison.difference,
+        "labels": [label.as_dict() for label in comparison.labels],
+    }
+
+
+def change_representation(change: CheckChange | None) -> dict[str, Any] | None:
+    """A check's labels (symptoms.change) for the API; None for a questionnaire's first check."""
+    if change is None or change.baseline is None or change.previous is None:
+        return None
+    return {"previous": _comparison(change.previous), "baseline": _comparison(change.baseline)}
+
+
 class SymptomCheckSerializer(serializers.ModelSerializer):
     instrument_name = serializers.SerializerMethodField()
     band_label = serializers.CharField()
@@ -207,13 +251,24 @@ class SymptomCheckSerializer(serializers.ModelSerializer):
     fhir_url = serializers.SerializerMethodField()
     # Declared: the answers are stored encrypted; the API shows them as the instrument's typed object.
     answers = StoredAnswersField(read_only=True)
+    change = serializers.SerializerMethodField(
+        help_text="Against the previous and the first check of the same questionnaire, labelled by published "
+        "rules (NHS Talking Therapies, NCQA; see docs/symptoms.md); null for the first check."
+    )
 
     class Meta:
         model = SymptomCheck
         fields = [
             "id", "instrument", "instrument_name", "created_at", "answers", "total", "max_total", "band",
-            "band_label", "safety_flag", "url", "fhir_url",
+            "band_label", "safety_flag", "change", "url", "fhir_url",
         ]  # fmt: skip
+
+    @extend_schema_field(ChangeSerializer(allow_null=True))
+    def get_change(self, check: SymptomCheck) -> dict[str, Any] | None:
+        changes = self.context.get("changes")
+        if changes is None:
+            changes = symptom_changes(user=self.context["request"].user)
+        return change_representation(changes.get(check.id))
 
     def get_instrument_name(self, check: SymptomCheck) -> str:
         return check.definition.name
@@ -245,6 +300,7 @@ SUBMIT_EXAMPLE_RESPONSE = {
     "band_label": "Mild",
     "safety_flag": True,
     "url": "https://example.org/api/v1/symptom-checks/3f8e2a47-5a0e-4a43-9d0b-2f0c1e6b8a11/",
+    "change": None,
     "fhir_url": "https://example.org/api/v1/symptom-checks/3f8e2a47-5a0e-4a43-9d0b-2f0c1e6b8a11/fhir/",
 }
 
@@ -258,6 +314,10 @@ class SymptomCheckListCreateApi(ListAPIView):
             message = _("Send one of: %(keys)s, once.") % {"keys": ", ".join(INSTRUMENTS)}
             raise ValidationError({"instrument": [message]})
         return symptom_check_list(user=self.request.user, instrument=instruments[0] if instruments else None)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        # Every check's labels from one read, not one per check listed.
+        return {**super().get_serializer_context(), "changes": symptom_changes(user=self.request.user)}
 
     @extend_schema(
         summary="Your symptom checks, newest first",

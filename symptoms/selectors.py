@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.text import get_text_list
 from django.utils.translation import gettext
 
+from symptoms.change import CheckChange, Reading, labels_for
 from symptoms.instruments import INSTRUMENTS, PHQ9
 from symptoms.models import SymptomCheck
 
@@ -65,13 +66,84 @@ def symptom_trend(*, user: User, instrument: str, limit: int = 6) -> list[Sympto
     return list(symptom_check_list(user=user, instrument=instrument)[:limit])[::-1]
 
 
-def summary_rows(*, user: User) -> list[dict[str, Any]]:
+# --- Change over time: every later check labelled by the rules in symptoms.change (computed, never stored). ---
+
+
+def symptom_changes(*, user: User) -> dict[Any, CheckChange]:
+    """Each of the person's checks, keyed by id, with its labels against the check before and the first one.
+
+    Computed from the stored totals on every read, so a rule set added or corrected applies to every check at once.
+    One query; the totals are decrypted in Python (they are encrypted at rest).
+    """
+    checks = SymptomCheck.objects.filter(owner=user).only("id", "instrument", "total", "created_at")
+    return labels_for([Reading(c.instrument, c.total, c.created_at, c.id) for c in checks])
+
+
+def symptom_change(*, user: User, check: SymptomCheck) -> CheckChange | None:
+    """One check's labels (None for a questionnaire's first check)."""
+    change = symptom_changes(user=user).get(check.id)
+    return change if change is not None and change.baseline is not None else None
+
+
+def symptom_change_rows(
+    *, user: User, limit: int = 20, changes: dict[Any, CheckChange] | None = None
+) -> list[dict[str, Any]]:
+    """The newest `limit` checks, newest first, each with its labels (None for a questionnaire's first check);
+    `changes` from symptom_changes when the caller has them already."""
+    changes = symptom_changes(user=user) if changes is None else changes
+    checks = symptom_check_list(user=user).only("id", "instrument", "total", "band", "created_at")[:limit]
+    return [{"check": check, "change": changes.get(check.id)} for check in checks]
+
+
+ITEM_TREND_CHECKS = 8
+
+
+def symptom_item_trend(
+    *, user: User, limit: int = ITEM_TREND_CHECKS, changes: dict[Any, CheckChange] | None = None
+) -> dict[str, Any] | None:
+    """The PHQ-9's nine items over the last `limit` checks (one row per check, oldest first), each row with its
+    labels since the first PHQ-9, and every check whose item 9 (thoughts of self-harm) was above 0 marked; None
+    before the first PHQ-9."""
+    checks = list(
+        symptom_check_list(user=user, instrument=PHQ9.key).only("id", "answers", "total", "band", "created_at")[:limit]
+    )
+    if not checks:
+        return None
+    checks.reverse()
+    changes = symptom_changes(user=user) if changes is None else changes
+    instrument = PHQ9.localized()
+    safety = instrument.safety_items[0]
+    rows = []
+    for check in checks:
+        values = [check.answers.get(item.key) for item in instrument.items]
+        rows.append(
+            {
+                "check": check,
+                "cells": [
+                    {"value": value, "flagged": item.safety and (value or 0) > 0}
+                    for item, value in zip(instrument.items, values, strict=True)
+                ],
+                "flagged": (check.answers.get(safety.key) or 0) > 0,
+                "change": changes.get(check.id),
+            }
+        )
+    return {
+        "instrument": instrument,
+        "rows": rows,
+        "flagged_count": sum(row["flagged"] for row in rows),
+        "safety_item": safety,
+        "first": checks[0],
+    }
+
+
+def summary_rows(*, user: User, changes: dict[Any, CheckChange] | None = None) -> list[dict[str, Any]]:
     """The latest check of each instrument with its answers, difficulty and trend, worded in the active language.
 
     One row per instrument, the one place a row's contents are decided for the own summary (screening.views.summary)
     and the shared one (sharing): a change label (issue 23's rules) is added to each row here.
     """
     latest = symptom_latest(user=user)
+    changes = symptom_changes(user=user) if changes is None else changes
     rows = []
     for key, original in INSTRUMENTS.items():
         instrument = original.localized()
@@ -86,7 +158,11 @@ def summary_rows(*, user: User) -> list[dict[str, Any]]:
                 "check": check,
                 "rows": answers,
                 "difficulty": difficulty,
-                "trend": symptom_trend(user=user, instrument=key) if check else [],
+                "trend": [
+                    {"check": earlier, "change": changes.get(earlier.id)}
+                    for earlier in (symptom_trend(user=user, instrument=key) if check else [])
+                ],
+                "change": changes.get(check.id) if check else None,
             }
         )
     return rows

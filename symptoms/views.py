@@ -25,7 +25,7 @@ from symptoms.exceptions import IdempotencyConflict, SymptomAnswersRejected
 from symptoms.fhir import CONTENT_TYPE, questionnaire_response, questionnaire_response_bundle
 from symptoms.forms import SymptomCheckForm
 from symptoms.instruments import INSTRUMENTS, Instrument
-from symptoms.selectors import symptom_check_get, symptom_check_list, symptom_latest
+from symptoms.selectors import symptom_change, symptom_check_get, symptom_check_list, symptom_latest
 from symptoms.services import (
     UNSAVED_CHECK_MAX_AGE_SECONDS,
     symptom_check_score,
@@ -96,6 +96,8 @@ def _result_context(request: HttpRequest, check, instrument: Instrument, *, unsa
         "band": instrument.band(check.band),
         "rows": rows,
         "difficulty": difficulty,
+        # A visitor's check is their first as far as the site knows: nothing to compare it with.
+        "change": None if unsaved else symptom_change(user=request.user, check=check),
         "help_resources": help_resources_for_request(request),
         "unsaved": unsaved,
     }

@@ -253,7 +253,8 @@ def test_pages_use_a_fixed_number_of_queries_however_long_the_history(
 
     # session + user, then: history count + page + chart + symptom chart + the latest PHQ-9 (the safety path) +
     # the help resources of the footer; detail: screening + help resources + the latest PHQ-9 (the invitation
-    # beside the estimate, which also says whether the safety path is on).
+    # beside the estimate, which also says whether the safety path is on) + the previous finished screening (what
+    # moved the estimate) + the reminder preference (the "remind me" offer).
     with django_assert_max_num_queries(8):
         member_client.get(reverse("screening:history"))
     with django_assert_max_num_queries(7):
