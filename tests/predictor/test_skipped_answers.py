@@ -46,9 +46,7 @@ def documented_marginal(model_key: str, cleaned: dict) -> float:
     completed = version.answer_model.complete(answers_to_columns([cleaned]), np.array([0]))
     scorer = version.scorers[model_key]
     probabilities = [
-        expit(
-            scorer.score({key: values[[slot]] for key, values in completed.items()}).margin[0] + shift
-        )
+        expit(scorer.score({key: values[[slot]] for key, values in completed.items()}).margin[0] + shift)
         for slot in range(version.answer_model.n_slots)
     ]
     return float(np.mean(probabilities))
