@@ -114,6 +114,9 @@ class TrainingConfig:
     # one, or whose bootstrap interval lies wholly below it (and that has at least `weaker_group_min_n` people).
     weaker_group_auc_gap: float = 0.05
     weaker_group_min_n: int = 200
+    # The range's model-error term over groups of about 500 people within each training cycle (drift between survey
+    # periods included) rather than 20 groups across all of them.
+    model_error_by_cycle: bool = True
 
 
 PREVALENCE_SOURCE = {
@@ -495,8 +498,17 @@ class ScoringParts:
 
 
 def scoring_parts(
-    *, trained: TrainedModels, frame: pd.DataFrame, y: np.ndarray, weight: np.ndarray, config: TrainingConfig
+    *,
+    trained: TrainedModels,
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    weight: np.ndarray,
+    config: TrainingConfig,
+    cycles: np.ndarray | None = None,
 ) -> ScoringParts:
+    """`cycles` (the survey cycle of each row): the model-error term is set over groups within each cycle, so it
+    includes the drift between survey periods (`survey.model_error_needed_by_cycle`); without, over groups across
+    all rows (v2026.12.01.2's rule)."""
     spread = fit_spread_models(trained, frame, rows=config.spread_rows, random_state=config.random_state)
     z = NormalDist().inv_cdf(0.5 + config.interval_level / 2)
     transformed = LogisticScorer(trained.logistic).linear.transform(
@@ -507,10 +519,15 @@ def scoring_parts(
     shift, overall, thresholds, model_error, needed = {}, {}, {}, {}, {}
     for key, margin in trained.oof_margin.items():
         variance = spread[key].variance(transformed)
-        model_error[key] = survey.model_error_variance(
-            y=y, margin=margin, variance=variance, weight=weight, z=z, level=config.interval_level, rows=rows
-        )
-        needed[key] = survey.model_error_needed(y=y, margin=margin, variance=variance, weight=weight, z=z, rows=rows)
+        if cycles is not None and config.model_error_by_cycle:
+            needed[key] = survey.model_error_needed_by_cycle(
+                y=y, margin=margin, variance=variance, weight=weight, z=z, cycles=cycles
+            )
+        else:
+            needed[key] = survey.model_error_needed(
+                y=y, margin=margin, variance=variance, weight=weight, z=z, rows=rows
+            )
+        model_error[key] = survey.conformal_rank(needed[key], level=config.interval_level)
         overall[key] = survey.prior_shift(margin, y, weight, config.target_prevalence)
         shift[key] = age_prior_shift(margin, y, weight, age, config=config)
         thresholds[key] = choose_thresholds(y, expit(margin + shift[key].of(age)))
@@ -853,7 +870,8 @@ def train_and_write(
         random_state=config.random_state,
     )
     w_train, _, _ = design_columns(training)
-    parts = scoring_parts(trained=trained, frame=frame, y=y, weight=w_train, config=config)
+    cycles = training["cycle"].to_numpy()
+    parts = scoring_parts(trained=trained, frame=frame, y=y, weight=w_train, config=config, cycles=cycles)
     transform = LogisticScorer(trained.logistic).linear
     full_sets = parts.model_sets(scorers, transform)
     log("  answer model, refit spread, prior shift by age and band cut-offs done")
@@ -866,7 +884,7 @@ def train_and_write(
         blanked = pd.DataFrame(patterns.blank_pattern(training_columns, pattern), columns=list(FEATURE_KEYS))
         features = tuple(key for key in FEATURE_KEYS if key not in pattern.left_out)
         sub = train(frame=blanked, y=y, config=replace(config, skip_pattern_share=0.0), features=features)
-        sub_parts = scoring_parts(trained=sub, frame=blanked, y=y, weight=w_train, config=config)
+        sub_parts = scoring_parts(trained=sub, frame=blanked, y=y, weight=w_train, config=config, cycles=cycles)
         submodels.append((pattern, sub, sub_parts))
         trained.seconds[f"submodel {pattern.key}"] = time.perf_counter() - started_pattern
         log(f"  submodel {pattern.name!r} trained ({time.perf_counter() - started_pattern:.0f} s)")

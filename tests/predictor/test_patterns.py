@@ -139,3 +139,11 @@ def test_a_prediction_names_the_weaker_groups_the_person_is_in(use_artifacts, mo
         "roc_auc"
     ] == pytest.approx(0.75)
     assert services.less_reliable_for(answers=well_off, model_key="ensemble", model_version=version.version) == []
+
+
+def test_the_model_card_page_carries_the_weaker_groups_and_the_ranges_coverage(use_artifacts, client):
+    html = client.get("/models/").content.decode()
+
+    assert 'id="less-reliable"' in html
+    assert "Tenths inside the range" in html
+    assert 'id="range"' in html

@@ -128,3 +128,29 @@ def test_retraining_on_the_real_files_meets_the_ensemble_bars(tmp_path):
     card = (tmp_path / "vreal" / "MODEL_CARD.md").read_text()
     for heading in ("Survey-weighted validation", "Risk bands today", "Skipped answers", "The range around"):
         assert heading in card
+
+
+@needs_nhanes
+def test_with_the_newest_cycles_pattern_blank_the_submodel_meets_issue_25s_bars(shipped, holdout_2017_18):
+    """2017-18 with what the newest cycle does not ask blanked for everyone (widowed merged into divorced or
+    separated), scored as the site scores: the newest-cycle submodel, against the full model marginalised."""
+    pattern = next((p for p in shipped.patterns if p.key == "newest_cycle"), None)
+    if pattern is None:
+        pytest.skip("the active version has no pattern submodels")
+    y, weight = holdout_2017_18["depressed"].to_numpy(), holdout_2017_18["exam_weight"].to_numpy()
+    columns = patterns.blank_pattern({key: holdout_2017_18[key].to_numpy() for key in FEATURE_KEYS}, pattern)
+    blank = holdout_2017_18.assign(**columns)
+
+    after = served(shipped, "ensemble", blank).probability
+    full = shipped.model_set("ensemble")
+    before = patterns.served_estimate(
+        columns, full=full, answer_model=shipped.answer_model, patterns=[], submodels=[], z=None, explain=False,
+        shifted=False,
+    ).estimate.probability  # fmt: skip
+
+    auc_after, slope_after = survey.weighted_auc(y, after, weight), survey.weighted_calibration(y, after, weight)[1]
+    assert auc_after >= 0.750
+    assert 0.80 <= slope_after <= 1.25
+    assert auc_after > survey.weighted_auc(y, before, weight)
+    card = shipped.manifest["current_period"]["skip_patterns"][pattern.name]["ensemble"]["after"]
+    assert auc_after == pytest.approx(card["roc_auc"], abs=1e-9)
