@@ -21,7 +21,7 @@ from predictor.explanations import factors as word_factors
 from predictor.explanations import factors_in_words, skipped_notes
 from predictor.features import answers_to_columns
 from predictor.imputation import Estimate
-from predictor.patterns import Served, served_estimate
+from predictor.patterns import Pattern, Served, route, served_estimate
 from predictor.registry import LoadedVersion, loaded_version, manifest_of_version
 from predictor.schema import (
     NONE_OF_THESE,
@@ -70,6 +70,7 @@ __all__ = [
     "price",
     "prices",
     "schema_as_dict",
+    "submodel_used",
     "suggest_model",
     "unit_label",
     "validate_answers",
@@ -218,6 +219,25 @@ def less_reliable_for(*, answers: dict[str, Any], model_key: str, model_version:
         for rule in _weaker_rules(manifest, model_key)
         if group_mask(rule, columns)[0]
     ]
+
+
+def submodel_used(*, answers: dict[str, Any], model_version: str) -> dict[str, Any] | None:
+    """For a stored result: the pattern submodel these cleaned answers were scored by under `model_version`
+    ({"key", "name", "questions_used", "left_out"}), or None (the full model, or a version not on disk)."""
+    manifest = _manifest_of(model_version)
+    if manifest is None or not answers or not manifest.get("submodels"):
+        return None
+    found = [Pattern.from_dict(entry) for entry in manifest["submodels"]]
+    index = int(route(answers_to_columns([answers]), found)[0])
+    if index < 0:
+        return None
+    pattern = found[index]
+    return {
+        "key": pattern.key,
+        "name": pattern.name,
+        "questions_used": pattern.used_questions,
+        "left_out": list(pattern.left_out),
+    }
 
 
 def _manifest_of(model_version: str) -> dict[str, Any] | None:

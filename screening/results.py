@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from predictor.services import instead_in_words, less_reliable_for
+from predictor.services import instead_in_words, less_reliable_for, submodel_used
 
 COLUMNS = ROWS = 10
 CELL = 22  # px per icon in the SVG's own units
@@ -197,3 +197,9 @@ def less_reliable_rows(*, answers: dict[str, Any], model_key: str, model_version
         }
         for group in less_reliable_for(answers=answers, model_key=model_key, model_version=model_version)
     ]
+
+
+def scored_without_skipped(*, answers: dict[str, Any], model_version: str) -> bool:
+    """Whether this result came from a pattern submodel: a model trained without the questions this person left
+    out, which reads only the ones they answered (docs/predictor.md, "Version 3")."""
+    return bool(answers) and bool(model_version) and submodel_used(answers=answers, model_version=model_version) is not None

@@ -33,6 +33,7 @@ from screening.results import (
     less_reliable_rows,
     range_wide_because,
     result_pictures,
+    scored_without_skipped,
     what_if_rows,
 )
 from screening.selectors import screening_get, screening_get_awaited, screening_list
@@ -216,6 +217,7 @@ def _result_context(screening: Screening, request: HttpRequest) -> dict[str, Any
             high=screening.interval_high,
             skipped=any(value is None for value in answers.values()),
         ),
+        "scored_without_skipped": scored_without_skipped(answers=answers, model_version=screening.model_version or ""),
         "less_reliable": less_reliable_rows(
             answers=answers, model_key=screening.model_key, model_version=screening.model_version or ""
         ),

@@ -90,3 +90,17 @@ def test_a_wide_range_says_why_and_a_narrow_one_does_not(weaker_version, client,
 
     assert "The range around your estimate is wide because" in wide
     assert "The range around your estimate is wide because" not in narrow
+
+
+def test_a_result_scored_by_a_pattern_submodel_says_it_reads_only_the_answers_given(client, member):
+    from predictor.services import loaded_model_version, validate_answers
+    from tests.predictor.conftest import FULL_ANSWERS
+
+    version = loaded_model_version()  # the shipped version, with its pattern submodels
+    skipped = dict.fromkeys(("employment", "diet_quality", "sleep_trouble_told_doctor", "general_health"))
+    newest_cycle = validate_answers({**FULL_ANSWERS, **skipped, "mental_health_visit": None})
+    only_sleep = validate_answers({**FULL_ANSWERS, "sleep_hours": None})
+
+    note = "this estimate comes from a version of the model trained without them"
+    assert note in _result(client, member, newest_cycle, version=version)
+    assert note not in _result(client, member, only_sleep, version=version)
