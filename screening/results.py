@@ -202,4 +202,6 @@ def less_reliable_rows(*, answers: dict[str, Any], model_key: str, model_version
 def scored_without_skipped(*, answers: dict[str, Any], model_version: str) -> bool:
     """Whether this result came from a pattern submodel: a model trained without the questions this person left
     out, which reads only the ones they answered (docs/predictor.md, "Version 3")."""
-    return bool(answers) and bool(model_version) and submodel_used(answers=answers, model_version=model_version) is not None
+    if not answers or not model_version:
+        return False
+    return submodel_used(answers=answers, model_version=model_version) is not None
