@@ -295,37 +295,8 @@ def model_error_variance(
     the ceil(level x (G + 1))-th smallest (the second largest of 20 at 90 %), so that a new group is covered with
     probability at least `level` if groups are exchangeable."""
     needed = model_error_needed(y=y, margin=margin, variance=variance, weight=weight, z=z, rows=rows, groups=groups)
-    return conformal_rank(needed, level=level)
-
-
-def conformal_rank(needed: list[float], *, level: float) -> float:
-    """The ceil(level x (G + 1))-th smallest of G groups' needed variances (split conformal calibration)."""
-    rank = min(len(needed), int(np.ceil(level * (len(needed) + 1))))
+    rank = min(groups, int(np.ceil(level * (groups + 1))))
     return float(np.sort(needed)[rank - 1])
-
-
-def model_error_needed_by_cycle(
-    *,
-    y: np.ndarray,
-    margin: np.ndarray,
-    variance: np.ndarray,
-    weight: np.ndarray,
-    z: float,
-    cycles: np.ndarray,
-    group_size: int = 500,
-) -> list[float]:
-    """`model_error_needed` for groups of about `group_size` people with similar estimates *within each survey
-    cycle*. The out-of-fold estimates come from models fitted on all cycles pooled, so how far a cycle's groups sit
-    from their estimates includes how that cycle differs from the pool: the drift between survey periods that a
-    new period (2017-18, or today) brings, which groups cut across all cycles average away."""
-    needed: list[float] = []
-    for cycle in np.unique(cycles):
-        rows = np.flatnonzero(cycles == cycle)
-        groups = max(1, len(rows) // group_size)
-        needed += model_error_needed(
-            y=y, margin=margin, variance=variance, weight=weight, z=z, rows=rows, groups=groups
-        )
-    return needed
 
 
 def interval_coverage(

@@ -114,9 +114,6 @@ class TrainingConfig:
     # one, or whose bootstrap interval lies wholly below it (and that has at least `weaker_group_min_n` people).
     weaker_group_auc_gap: float = 0.05
     weaker_group_min_n: int = 200
-    # The range's model-error term over groups of about 500 people within each training cycle (drift between survey
-    # periods included) rather than 20 groups across all of them.
-    model_error_by_cycle: bool = True
 
 
 PREVALENCE_SOURCE = {
@@ -504,11 +501,12 @@ def scoring_parts(
     y: np.ndarray,
     weight: np.ndarray,
     config: TrainingConfig,
-    cycles: np.ndarray | None = None,
+    model_error_floor: dict[str, float] | None = None,
 ) -> ScoringParts:
-    """`cycles` (the survey cycle of each row): the model-error term is set over groups within each cycle, so it
-    includes the drift between survey periods (`survey.model_error_needed_by_cycle`); without, over groups across
-    all rows (v2026.12.01.2's rule)."""
+    """`model_error_floor` (a submodel's: the full model's terms): a model that reads fewer answers is never
+    credited with a smaller model error than the full one. Its own out-of-fold check sees the training years only,
+    where a submodel fitted to them can look more precise than it is on a later period (v2026.12.07: 0 for the
+    newest-cycle submodel, whose range then held in 2 of 10 tenths on 2017-18)."""
     spread = fit_spread_models(trained, frame, rows=config.spread_rows, random_state=config.random_state)
     z = NormalDist().inv_cdf(0.5 + config.interval_level / 2)
     transformed = LogisticScorer(trained.logistic).linear.transform(
@@ -519,15 +517,12 @@ def scoring_parts(
     shift, overall, thresholds, model_error, needed = {}, {}, {}, {}, {}
     for key, margin in trained.oof_margin.items():
         variance = spread[key].variance(transformed)
-        if cycles is not None and config.model_error_by_cycle:
-            needed[key] = survey.model_error_needed_by_cycle(
-                y=y, margin=margin, variance=variance, weight=weight, z=z, cycles=cycles
-            )
-        else:
-            needed[key] = survey.model_error_needed(
-                y=y, margin=margin, variance=variance, weight=weight, z=z, rows=rows
-            )
-        model_error[key] = survey.conformal_rank(needed[key], level=config.interval_level)
+        model_error[key] = survey.model_error_variance(
+            y=y, margin=margin, variance=variance, weight=weight, z=z, level=config.interval_level, rows=rows
+        )
+        if model_error_floor is not None:
+            model_error[key] = max(model_error[key], model_error_floor[key])
+        needed[key] = survey.model_error_needed(y=y, margin=margin, variance=variance, weight=weight, z=z, rows=rows)
         overall[key] = survey.prior_shift(margin, y, weight, config.target_prevalence)
         shift[key] = age_prior_shift(margin, y, weight, age, config=config)
         thresholds[key] = choose_thresholds(y, expit(margin + shift[key].of(age)))
@@ -870,8 +865,7 @@ def train_and_write(
         random_state=config.random_state,
     )
     w_train, _, _ = design_columns(training)
-    cycles = training["cycle"].to_numpy()
-    parts = scoring_parts(trained=trained, frame=frame, y=y, weight=w_train, config=config, cycles=cycles)
+    parts = scoring_parts(trained=trained, frame=frame, y=y, weight=w_train, config=config)
     transform = LogisticScorer(trained.logistic).linear
     full_sets = parts.model_sets(scorers, transform)
     log("  answer model, refit spread, prior shift by age and band cut-offs done")
@@ -884,7 +878,9 @@ def train_and_write(
         blanked = pd.DataFrame(patterns.blank_pattern(training_columns, pattern), columns=list(FEATURE_KEYS))
         features = tuple(key for key in FEATURE_KEYS if key not in pattern.left_out)
         sub = train(frame=blanked, y=y, config=replace(config, skip_pattern_share=0.0), features=features)
-        sub_parts = scoring_parts(trained=sub, frame=blanked, y=y, weight=w_train, config=config, cycles=cycles)
+        sub_parts = scoring_parts(
+            trained=sub, frame=blanked, y=y, weight=w_train, config=config, model_error_floor=parts.model_error
+        )
         submodels.append((pattern, sub, sub_parts))
         trained.seconds[f"submodel {pattern.key}"] = time.perf_counter() - started_pattern
         log(f"  submodel {pattern.name!r} trained ({time.perf_counter() - started_pattern:.0f} s)")
