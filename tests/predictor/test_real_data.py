@@ -117,6 +117,20 @@ def test_retraining_on_the_real_files_meets_the_ensemble_bars(tmp_path):
     assert len(dataset) == 36_259  # adults with a complete PHQ-9, 2005-2018, per the data README
     failed = {name: bar["value"] for name, bar in manifest["bars"].items() if not bar["passed"]}
     assert failed == {}
+    # Issue 25's discrimination and calibration bars (the range's 9-of-10 tenths is not met: see docs/predictor.md).
+    for name in (
+        "newest_cycle_roc_auc_at_least_0.750",
+        "newest_cycle_calibration_slope_0.80_to_1.25",
+        "full_answers_roc_auc_at_least_0.825",
+        "range_covers_every_subgroup_of_200",
+    ):
+        assert manifest["bars_patterns"][name]["passed"], name
+    assert [s["key"] for s in manifest["submodels"]] == [
+        "health_section",
+        "income_household",
+        "mental_health_visit",
+        "newest_cycle",
+    ]
     assert manifest["metrics"]["ensemble"]["roc_auc"] >= 0.825
     today = manifest["current_period"]
     assert set(today["subgroups_ensemble"]) >= {"sex: female", "age: 60+", "income: below poverty line"}
