@@ -316,22 +316,27 @@ def estimate(
     columns: Mapping[str, np.ndarray],
     *,
     answer_model: AnswerModel | None,
-    shift: float = 0.0,
+    shift: float | np.ndarray = 0.0,
     explain: bool = True,
     spread: SpreadModel | None = None,
     transform: Any = None,
+    left_out: tuple[str, ...] = (),
 ) -> Estimate:
     """Score people, marginalising every skipped optional question over the answer model's completions.
 
-    `shift` is added to every log-odds before probabilities are averaged (the prior shift to today's prevalence).
-    `spread` with `transform` (a `LinearTransform`) adds the refit variance of each estimate's log-odds.
+    `shift` is added to every log-odds before probabilities are averaged (the prior shift to today's prevalence):
+    one number, or one per person (the prior shift by age band). `spread` with `transform` (a `LinearTransform`)
+    adds the refit variance of each estimate's log-odds. `left_out` names the features a pattern submodel never
+    saw (`predictor.patterns`): they stay blank and are not marginalised; any other skipped answer is.
     """
     from scipy.special import expit, logit
 
     n = len(columns["age"])
+    shifts = np.broadcast_to(np.asarray(shift, dtype=np.float64), (n,))
     missing = missing_matrix(columns, OPTIONAL_FEATURES)
     skipped = _skipped_groups(missing)
-    incomplete = missing.any(axis=1) if answer_model is not None else np.zeros(n, dtype=bool)
+    to_fill = missing[:, [j for j, key in enumerate(OPTIONAL_FEATURES) if key not in left_out]]
+    incomplete = to_fill.any(axis=1) if answer_model is not None else np.zeros(n, dtype=bool)
     margin = np.empty(n)
     base = np.empty(n) if explain else None
     contributions: np.ndarray | None = None
@@ -341,9 +346,9 @@ def estimate(
     if len(complete_rows):
         sub = Inputs(columns if len(complete_rows) == n else _rows(columns, complete_rows))
         scored = scorer.score(sub, explain=explain)
-        margin[complete_rows] = scored.margin + shift
+        margin[complete_rows] = scored.margin + shifts[complete_rows]
         if explain:
-            base[complete_rows] = scored.base + shift
+            base[complete_rows] = scored.base + shifts[complete_rows]
             contributions = np.zeros((n, scored.contributions.shape[1]))
             contributions[complete_rows] = scored.contributions
         if spread is not None:
@@ -353,11 +358,13 @@ def estimate(
     if len(rows):
         slots = answer_model.n_slots
         completed = answer_model.complete(columns, rows)
+        for key in left_out:  # the submodel never saw these: they stay blank
+            completed[key] = np.full(len(completed[key]), np.nan, dtype=completed[key].dtype)
         # Completions often repeat (a skipped choice has a handful of values): score each distinct row once.
         distinct, inverse = _distinct_rows(answer_model, completed)
         distinct = Inputs(distinct)
         scored = scorer.score(distinct, explain=explain)
-        slot_margin = (scored.margin[inverse] + shift).reshape(len(rows), slots)
+        slot_margin = scored.margin[inverse].reshape(len(rows), slots) + shifts[rows, None]
         mean_probability = expit(slot_margin).mean(axis=1)
         margin[rows] = logit(np.clip(mean_probability, 1e-12, 1 - 1e-12))
         if explain:

@@ -22,10 +22,18 @@ import numpy as np
 import xgboost as xgb
 
 from predictor import catalogue
-from predictor.artifacts import ANSWER_MODEL_FILE, SCORING_FILE, active_version, artifacts_dir, verified_manifest
+from predictor.artifacts import (
+    ANSWER_MODEL_FILE,
+    MANIFEST_FILE,
+    SCORING_FILE,
+    active_version,
+    artifacts_dir,
+    verified_manifest,
+)
 from predictor.exceptions import ArtifactError
 from predictor.features import answers_to_frame
 from predictor.imputation import AnswerModel, SpreadModel
+from predictor.patterns import AgeShift, ModelSet, Pattern
 from predictor.schema import QUESTIONS, SCHEMA_VERSION
 from predictor.scorers import LogisticScorer, Scorer, build_scorers
 
@@ -42,12 +50,31 @@ class LoadedVersion:
     # Absent from versions trained before skipped answers were marginalised: they pass blanks to the models.
     answer_model: AnswerModel | None = None
     spread: dict[str, SpreadModel] = field(default_factory=dict)
+    # Pattern submodels (predictor.patterns), absent before v3: each pattern with its model sets per model key.
+    patterns: list[Pattern] = field(default_factory=list)
+    submodels: list[dict[str, ModelSet]] = field(default_factory=list)
 
     def thresholds(self, model_key: str) -> dict[str, float]:
         return self.scoring["thresholds"][model_key]
 
     def shift(self, model_key: str) -> float:
+        """The overall prior shift (versions before the shift by age band use it for everyone)."""
         return float(self.scoring.get("prior_shift", {}).get(model_key, 0.0))
+
+    def model_set(self, model_key: str) -> ModelSet:
+        """The full model's scorer, range parts, band cut-offs and prior shift (by age band where trained so)."""
+        logistic = self.scorers.get("logistic")
+        interval = self.scoring.get("interval", {})
+        by_age = self.scoring.get("prior_shift_by_age", {}).get(model_key)
+        return ModelSet(
+            scorer=self.scorers[model_key],
+            spread=self.spread.get(model_key),
+            transform=logistic.linear if isinstance(logistic, LogisticScorer) else None,
+            # Versions before the model-error term have none: their range is the refit spread alone.
+            model_error=float(interval.get("model_error", {}).get(model_key, 0.0)),
+            thresholds=self.thresholds(model_key),
+            shift=AgeShift.from_dict(by_age) if by_age else self.shift(model_key),
+        )
 
 
 def load_version(*, directory: Path) -> LoadedVersion:
@@ -75,6 +102,7 @@ def load_version(*, directory: Path) -> LoadedVersion:
                 "scikit-learn Pipeline (a library change?); retrain the version."
             )
     answer_model, spread = _answer_model(directory, manifest, scoring)
+    patterns, submodels = _submodels(directory, manifest, scoring)
     logger.info("predictor: loaded model version %s", manifest["version"])
     return LoadedVersion(
         version=manifest["version"],
@@ -84,7 +112,55 @@ def load_version(*, directory: Path) -> LoadedVersion:
         scorers=scorers,
         answer_model=answer_model,
         spread=spread,
+        patterns=patterns,
+        submodels=submodels,
     )
+
+
+def _submodels(
+    directory: Path, manifest: dict[str, Any], scoring: dict[str, Any]
+) -> tuple[list[Pattern], list[dict[str, ModelSet]]]:
+    """The pattern submodels a version holds (none before v3), verified like the full models."""
+    patterns, sets = [], []
+    for entry in scoring.get("submodels", []):
+        pattern = Pattern.from_dict(entry)
+        missing = [name for name in entry["files"].values() if name not in manifest["files"]]
+        if missing:
+            raise ArtifactError(f"Model version {directory.name!r}: {missing} not listed in the manifest.")
+        try:
+            fitted = {
+                single.key: _load_model(directory / entry["files"][single.key], single.kind)
+                for single in catalogue.single_models()
+            }
+        except Exception as error:
+            raise ArtifactError(
+                f"Model version {directory.name!r}: submodel {pattern.key!r} could not be loaded: {error}"
+            ) from error
+        scorers = build_scorers(fitted=fitted, parameters=entry)
+        logistic = scorers.get("logistic")
+        transform = logistic.linear if isinstance(logistic, LogisticScorer) else None
+        interval = entry.get("interval", {})
+        sets.append(
+            {
+                key: ModelSet(
+                    scorer=scorer,
+                    spread=_spread_model(interval.get("spread", {}).get(key)),
+                    transform=transform,
+                    model_error=float(interval.get("model_error", {}).get(key, 0.0)),
+                    thresholds=entry["thresholds"][key],
+                    shift=AgeShift.from_dict(entry["prior_shift_by_age"][key]),
+                )
+                for key, scorer in scorers.items()
+            }
+        )
+        patterns.append(pattern)
+    return patterns, sets
+
+
+def _spread_model(values: dict[str, Any] | None) -> SpreadModel | None:
+    if not values:
+        return None
+    return SpreadModel(intercept=float(values["intercept"]), coef=np.asarray(values["coef"], dtype=np.float64))
 
 
 def _load_model(path: Path, kind: str) -> Any:
@@ -163,3 +239,20 @@ def version_named(name: str) -> LoadedVersion:
 def clear_cache() -> None:
     with _lock:
         _cache.clear()
+
+
+_manifests: dict[Path, dict[str, Any] | None] = {}
+
+
+def manifest_of_version(version: str) -> dict[str, Any] | None:
+    """A version's manifest.json as figures to show (no model is loaded), or None if it is not on disk. Version
+    directories never change once written, so each is read once per process."""
+    if not version or "/" in version or version.startswith("."):
+        return None
+    path = artifacts_dir() / version / MANIFEST_FILE
+    if path not in _manifests:
+        try:
+            _manifests[path] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+    return _manifests[path]

@@ -6,23 +6,24 @@ questionnaire schema and the errors callers catch. Nothing imported from here lo
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
 
 from predictor import catalogue
 from predictor.artifacts import active_version
 from predictor.catalogue import RISK_BANDS, band_choices, model_choices, model_keys, price, prices
-from predictor.choice import Suggestion, suggest
+from predictor.choice import GROUP_RULES, Suggestion, group_mask, suggest
 from predictor.exceptions import AnswersInvalid, ArtifactError, PredictorError, UnknownModel
 from predictor.explanations import factors as word_factors
 from predictor.explanations import factors_in_words, skipped_notes
 from predictor.features import FACTOR_GROUPS, GROUP_QUESTIONS, answers_to_columns
-from predictor.imputation import Estimate, estimate
-from predictor.registry import LoadedVersion, loaded_version, version_named
+from predictor.imputation import Estimate
+from predictor.patterns import Pattern, Served, route, served_estimate
+from predictor.registry import LoadedVersion, loaded_version, manifest_of_version, version_named
 from predictor.schema import (
     DECIMAL_POINT_MESSAGE,
     NONE_OF_THESE,
@@ -37,7 +38,6 @@ from predictor.schema import (
     unit_label,
     validate_answers,
 )
-from predictor.scorers import LogisticScorer
 from predictor.whatifs import instead_in_words, what_if_answers, what_if_results
 
 __all__ = [
@@ -64,6 +64,7 @@ __all__ = [
     "factors_in_words",
     "format_number",
     "instead_in_words",
+    "less_reliable_for",
     "loaded_model_version",
     "model_catalogue",
     "model_choices",
@@ -77,6 +78,7 @@ __all__ = [
     "prices",
     "read_number",
     "schema_as_dict",
+    "submodel_used",
     "suggest_model",
     "unit_label",
     "validate_answers",
@@ -102,6 +104,14 @@ class Prediction:
     interval_level: float | None = None
     # Questions left unanswered, each with a sentence saying it did not move the estimate.
     skipped: list[dict[str, Any]] = field(default_factory=list)
+    # The pattern submodel that scored this person ("" for the full model) and the questions the model used.
+    submodel: str = ""
+    questions_used: list[str] = field(default_factory=list)
+    # Why the range is wide, when it is ("skipped": mostly the answers left out; "model": the model's own
+    # uncertainty for answers like these; "" when it is not wide).
+    interval_wide_because: str = ""
+    # Groups this person is in where the model was clearly less accurate on the hold-out (see less_reliable_for).
+    less_reliable: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -141,55 +151,147 @@ def predict_many(model_key: str, answers_list: Sequence[dict[str, Any]], *, expl
     version = loaded_version()
     if not answers_list:
         return []
-    result = _estimate(version, model_key, answers_list, explain=explain)
+    served = _served(version, model_key, answers_list, explain=explain)
+    result = served.estimate
     probabilities = result.probability
-    thresholds = version.thresholds(model_key)
     base_rate = float(version.scoring["base_rate"])
-    low, high, level = _interval(version, model_key, result)
-    return [
-        Prediction(
-            probability=float(probabilities[i]),
-            risk_band=_risk_band(float(probabilities[i]), thresholds),
-            factors=word_factors(answers, result.contributions[i]) if result.contributions is not None else [],
-            model_version=version.version,
-            base_rate=base_rate,
-            model_key=model_key,
-            thresholds=dict(thresholds),
-            interval_low=None if low is None else float(low[i]),
-            interval_high=None if high is None else float(high[i]),
-            interval_level=level,
-            skipped=skipped_notes(result.skipped_groups[i]) if version.answer_model is not None else [],
+    level = float(version.scoring["interval"]["level"]) if served.low is not None else None
+    all_questions = [q.key for q in QUESTIONS]
+    weaker = _weaker_rules(version.manifest, model_key)
+    columns = answers_to_columns(answers_list)
+    predictions = []
+    for i, answers in enumerate(answers_list):
+        thresholds = served.thresholds[i]
+        low = None if served.low is None else float(served.low[i])
+        high = None if served.high is None else float(served.high[i])
+        pattern = version.patterns[served.pattern[i]] if served.pattern[i] >= 0 else None
+        predictions.append(
+            Prediction(
+                probability=float(probabilities[i]),
+                risk_band=_risk_band(float(probabilities[i]), thresholds),
+                factors=word_factors(answers, result.contributions[i]) if result.contributions is not None else [],
+                model_version=version.version,
+                base_rate=base_rate,
+                model_key=model_key,
+                thresholds=dict(thresholds),
+                interval_low=low,
+                interval_high=high,
+                interval_level=level,
+                skipped=skipped_notes(result.skipped_groups[i]) if version.answer_model is not None else [],
+                submodel=pattern.key if pattern else "",
+                questions_used=pattern.used_questions if pattern else all_questions,
+                interval_wide_because=_wide_because(low, high, float(served.variance_from_skipped[i]), result, i),
+                less_reliable=[rule for rule in weaker if group_mask(rule, _row(columns, i))[0]],
+            )
         )
-        for i, answers in enumerate(answers_list)
+    return predictions
+
+
+# A range at least this wide (in probability) says why on the result.
+WIDE_RANGE = 0.15
+
+
+def _wide_because(low: float | None, high: float | None, from_skipped: float, result: Estimate, i: int) -> str:
+    if low is None or high is None or high - low < WIDE_RANGE:
+        return ""
+    variance = 0.0 if result.variance is None else float(result.variance[i])
+    return "skipped" if variance > 0 and from_skipped >= variance / 2 else "model"
+
+
+def _row(columns: dict[str, np.ndarray], i: int) -> dict[str, np.ndarray]:
+    return {key: values[i : i + 1] for key, values in columns.items()}
+
+
+def _weaker_rules(manifest: dict[str, Any], model_key: str) -> list[dict[str, Any]]:
+    """The model's groups flagged "less reliable" on the card that the questionnaire can place a person in (race
+    and Hispanic origin is not asked), each as a `predictor.choice` group rule with the card's figures."""
+    groups = manifest.get("current_period", {}).get("less_reliable", {}).get("groups", {}).get(model_key, [])
+    rules = {rule["label"]: rule for rule in GROUP_RULES}
+    return [
+        {**rules[group["label"]], "roc_auc": group["roc_auc"], "overall": group["overall"]}
+        for group in groups
+        if group["label"] in rules
     ]
+
+
+def less_reliable_for(*, answers: dict[str, Any], model_key: str, model_version: str) -> list[dict[str, Any]]:
+    """The groups this person's cleaned answers place them in where `model_key` of `model_version` was clearly
+    less accurate on the hold-out (the model card's rule), each {"label", "describe", "roc_auc", "overall"}; []
+    for a version without the table (before v3) or one no longer on disk. Reads the manifest only."""
+    manifest = _manifest_of(model_version)
+    if manifest is None or not answers:
+        return []
+    columns = answers_to_columns([answers])
+    return [
+        {key: rule[key] for key in ("label", "describe", "roc_auc", "overall")}
+        for rule in _weaker_rules(manifest, model_key)
+        if group_mask(rule, columns)[0]
+    ]
+
+
+def submodel_used(*, answers: dict[str, Any], model_version: str) -> dict[str, Any] | None:
+    """For a stored result: the pattern submodel these cleaned answers were scored by under `model_version`
+    ({"key", "name", "questions_used", "left_out"}), or None (the full model, or a version not on disk)."""
+    manifest = _manifest_of(model_version)
+    if manifest is None or not answers or not manifest.get("submodels"):
+        return None
+    found = [Pattern.from_dict(entry) for entry in manifest["submodels"]]
+    index = int(route(answers_to_columns([answers]), found)[0])
+    if index < 0:
+        return None
+    pattern = found[index]
+    return {
+        "key": pattern.key,
+        "name": pattern.name,
+        "questions_used": pattern.used_questions,
+        "left_out": list(pattern.left_out),
+    }
+
+
+def _manifest_of(model_version: str) -> dict[str, Any] | None:
+    try:
+        version = loaded_version()
+    except ArtifactError:
+        version = None
+    if version is not None and version.version == model_version:
+        return version.manifest
+    return manifest_of_version(model_version)
+
+
+def _served(
+    version: LoadedVersion,
+    model_key: str,
+    answers_list: Sequence[dict[str, Any]],
+    *,
+    explain: bool,
+    shift_of: LoadedVersion | None = None,
+) -> Served:
+    """The estimate for today: routed to a pattern submodel where the skip pattern has one, other skipped answers
+    marginalised, the prior shift (by age band) applied, the range. With `shift_of`, every model of `version` takes
+    that version's prior shift instead of its own."""
+    z = float(version.scoring["interval"]["z"]) if "interval" in version.scoring else None
+    full = version.model_set(model_key)
+    submodels = [sets[model_key] for sets in version.submodels]
+    if shift_of is not None:
+        shift = shift_of.model_set(model_key).shift
+        full = dataclasses.replace(full, shift=shift)
+        submodels = [dataclasses.replace(models, shift=shift) for models in submodels]
+    return served_estimate(
+        answers_to_columns(answers_list),
+        full=full,
+        answer_model=version.answer_model,
+        patterns=version.patterns,
+        submodels=submodels,
+        z=z,
+        explain=explain,
+    )
 
 
 def _estimate(
     version: LoadedVersion, model_key: str, answers_list: Sequence[dict[str, Any]], *, explain: bool
 ) -> Estimate:
-    """The estimate for today: skipped answers marginalised, the prior shift applied, the refit variance."""
-    logistic = version.scorers.get("logistic")
-    return estimate(
-        version.scorers[model_key],
-        answers_to_columns(answers_list),
-        answer_model=version.answer_model,
-        shift=version.shift(model_key),
-        explain=explain,
-        spread=version.spread.get(model_key),
-        transform=logistic.linear if isinstance(logistic, LogisticScorer) else None,
-    )
-
-
-def _interval(
-    version: LoadedVersion, model_key: str, result: Estimate
-) -> tuple[np.ndarray | None, np.ndarray | None, float | None]:
-    if result.variance is None:
-        return None, None, None
-    interval = version.scoring["interval"]
-    # Versions before the model-error term have none: their range is the refit spread alone.
-    model_error = float(interval.get("model_error", {}).get(model_key, 0.0))
-    half = float(interval["z"]) * np.sqrt(result.variance + model_error)
-    return expit(result.margin - half), expit(result.margin + half), float(interval["level"])
+    """The estimate for today (see `_served`): base + contributions == margin for the model that scored each."""
+    return _served(version, model_key, answers_list, explain=explain).estimate
 
 
 def predict(model_key: str, answers: dict[str, Any]) -> Prediction:
@@ -315,14 +417,16 @@ class EstimateMovement:
         }
 
 
-def _scored(version: LoadedVersion, model_key: str, answers_list: Sequence[dict[str, Any]], shift: float) -> Estimate:
-    return estimate(
-        version.scorers[model_key],
-        answers_to_columns(answers_list),
-        answer_model=version.answer_model,
-        shift=shift,
-        explain=True,
-    )
+def _scored(
+    version: LoadedVersion,
+    model_key: str,
+    answers_list: Sequence[dict[str, Any]],
+    *,
+    shift_of: LoadedVersion | None = None,
+) -> Estimate:
+    """The states of `estimate_movement` as the predictor serves them under `version`; with `shift_of`, under that
+    version's prior shift instead (the recalibration step)."""
+    return _served(version, model_key, answers_list, explain=True, shift_of=shift_of).estimate
 
 
 def _question_groups(question: str) -> list[int]:
@@ -363,11 +467,10 @@ def estimate_movement(*, earlier: dict[str, Any], later: dict[str, Any]) -> Esti
         whole = [EstimateStep(kind="model", before=start, after=end)] if end != start else []
         return EstimateMovement(start, end, whole, changed, separable=False, **names)
 
-    shift = v1.shift(m1)
     states = [before]
     for key in changed:
         states.append({**states[-1], key: after[key]})
-    path = _scored(v1, m1, states, shift)
+    path = _scored(v1, m1, states)
     probability = [float(p) for p in path.probability]
     # What today's computation gives for the later screening against what was stored: part of the model step.
     residual = end - probability[-1]
@@ -378,8 +481,8 @@ def estimate_movement(*, earlier: dict[str, Any], later: dict[str, Any]) -> Esti
         model_effect = probability[0] - start + residual
         same_model = False
     else:
-        as_stored = float(_scored(v0, m0, [before], v0.shift(m0)).probability[0])
-        recalibrated = float(_scored(v0, m0, [before], v1.shift(m0)).probability[0])
+        as_stored = float(_scored(v0, m0, [before]).probability[0])
+        recalibrated = float(_scored(v0, m0, [before], shift_of=v1 if m0 in v1.scorers else None).probability[0])
         if recalibrated != as_stored:
             steps.append(EstimateStep(kind="recalibration", before=start, after=start + (recalibrated - as_stored)))
         model_effect = (probability[0] - recalibrated) + residual + (as_stored - start)

@@ -59,13 +59,44 @@ def card_context(manifest: dict[str, Any]) -> dict[str, Any]:
         ],
         "robustness_one": list(manifest.get("robustness", {}).get("ensemble_one_question_unanswered", {}).items()),
         "range_rows": _range_rows(manifest),
+        "range_groups": _range_groups(manifest),
+        "less_reliable": manifest.get("current_period", {}).get("less_reliable"),
+        "less_reliable_rows": [
+            {**group, "name": catalogue.name_of(key)}
+            for key, groups in manifest.get("current_period", {}).get("less_reliable", {}).get("groups", {}).items()
+            for group in groups
+        ],
+        "submodels": manifest.get("submodels", []),
     }
 
 
+def _range_groups(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ensemble's range coverage by tenth of estimated risk and by subgroup (versions from v3 on)."""
+    coverage = manifest.get("current_period", {}).get("interval", {}).get("coverage", {}).get("ensemble", {})
+    rows = [{"name": f"tenth {i}", **row} for i, row in enumerate(coverage.get("tenths", []), start=1)]
+    rows += [{"name": name, **row} for name, row in coverage.get("subgroups", {}).items()]
+    return rows
+
+
 def _range_rows(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    """The range's coverage per model, for versions whose training checked it allowing for chance."""
+    """The range's coverage per model, for versions whose training checked it allowing for chance (v2) or by
+    tenths and subgroups (v3)."""
     interval = manifest.get("current_period", {}).get("interval", {})
     coverage = interval.get("coverage", {})
+    if any("tenths" in coverage.get(key, {}) for key in catalogue.model_keys()):
+        return [
+            {
+                "name": catalogue.name_of(key),
+                "groups": len(coverage[key]["tenths"]),
+                "inside": coverage[key]["tenths_covered"],
+                "subgroups": coverage[key]["subgroups_counted"],
+                "subgroups_inside": coverage[key]["subgroups_covered"],
+                "width_points": 100 * coverage[key]["mean_width"],
+                "median_points": 100 * coverage[key]["median_width"],
+            }
+            for key in catalogue.model_keys()
+            if "tenths" in coverage.get(key, {})
+        ]
     return [
         {
             "name": catalogue.name_of(key),

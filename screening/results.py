@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from predictor.services import instead_in_words
+from predictor.services import instead_in_words, less_reliable_for, submodel_used
 
 COLUMNS = ROWS = 10
 CELL = 22  # px per icon in the SVG's own units
@@ -169,3 +169,39 @@ def what_if_rows(
             }
         )
     return rows
+
+
+# A range at least this wide (high - low, as a probability) says why on the result.
+WIDE_RANGE = 0.15
+
+
+def range_wide_because(*, low: float | None, high: float | None, skipped: bool) -> str:
+    """Why a range is wide, for one plain sentence beside it: "skipped" (partly the questions left unanswered),
+    "model" (the model is less precise for estimates like this one), or "" when it is not wide."""
+    if low is None or high is None or high - low < WIDE_RANGE:
+        return ""
+    return "skipped" if skipped else "model"
+
+
+def less_reliable_rows(*, answers: dict[str, Any], model_key: str, model_version: str) -> list[dict[str, Any]]:
+    """The groups this person is in where the model that scored them was clearly less accurate on the hold-out
+    (the model card's rule), with both figures as "N in 100" (how often it ranked a person who screened positive
+    above one who did not)."""
+    if not answers or not model_version:
+        return []
+    return [
+        {
+            "group": group["describe"],
+            "group_in_100": round(100 * group["roc_auc"]),
+            "overall_in_100": round(100 * group["overall"]),
+        }
+        for group in less_reliable_for(answers=answers, model_key=model_key, model_version=model_version)
+    ]
+
+
+def scored_without_skipped(*, answers: dict[str, Any], model_version: str) -> bool:
+    """Whether this result came from a pattern submodel: a model trained without the questions this person left
+    out, which reads only the ones they answered (docs/predictor.md, "Version 3")."""
+    if not answers or not model_version:
+        return False
+    return submodel_used(answers=answers, model_version=model_version) is not None

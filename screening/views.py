@@ -28,7 +28,15 @@ from screening.exceptions import AnswersRejected, IdempotencyConflict, ModelNotO
 from screening.forms import MODEL_FIELD, ScreeningForm, answers_for_display, initial_from
 from screening.models import Screening
 from screening.movement import movement_rows, screening_movement
-from screening.results import estimate_range, gettext_stored, result_pictures, what_if_rows
+from screening.results import (
+    estimate_range,
+    gettext_stored,
+    less_reliable_rows,
+    range_wide_because,
+    result_pictures,
+    scored_without_skipped,
+    what_if_rows,
+)
 from screening.selectors import screening_get, screening_get_awaited, screening_list
 from screening.services import screening_submit
 from symptoms.change import rule_sets_in_words
@@ -234,6 +242,16 @@ def _result_context(screening: Screening, request: HttpRequest) -> dict[str, Any
         "range": estimate_range(low=screening.interval_low, high=screening.interval_high),
         # Part of the range is how much the skipped questions could move the estimate: say so, answering narrows it.
         "range_widened_by_skipped": any(value is None for value in answers.values()),
+        # A wide range says why (issue 25); a group where the model was clearly weaker is named (the card's rule).
+        "range_wide_because": range_wide_because(
+            low=screening.interval_low,
+            high=screening.interval_high,
+            skipped=any(value is None for value in answers.values()),
+        ),
+        "scored_without_skipped": scored_without_skipped(answers=answers, model_version=screening.model_version or ""),
+        "less_reliable": less_reliable_rows(
+            answers=answers, model_key=screening.model_key, model_version=screening.model_version or ""
+        ),
         "what_ifs": what_if_rows(what_ifs=screening.what_ifs, probability=probability, answers=answers),
         "error_message": gettext_stored(screening.error_message),
         "refund_description": entry_description(refund.description) if refund else "",

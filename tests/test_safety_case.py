@@ -24,7 +24,7 @@ MATRIX = {
     1: {1: 1, 2: 1, 3: 2, 4: 2, 5: 3},
 }
 # Controls being built by other issues: (hazard, issue). A new "planned" in the log must be added here on purpose.
-PLANNED_CONTROLS = {("H7", 25), ("H8", 23)}
+PLANNED_CONTROLS: set[tuple[str, int]] = set()
 REQUIRED_HAZARDS = {
     "H1": "false reassurance",
     "H2": "crisis path is not shown",

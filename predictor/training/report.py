@@ -173,6 +173,12 @@ def _ci(entry: dict[str, Any] | None, digits: int = 3) -> str:
     return f"{entry['value']:.{digits}f} ({entry['low']:.{digits}f}-{entry['high']:.{digits}f})"
 
 
+def _signed_ci(entry: dict[str, Any], digits: int = 3) -> str:
+    if entry.get("low") is None:
+        return f"{entry['value']:+.{digits}f}"
+    return f"{entry['value']:+.{digits}f} [{entry['low']:+.{digits}f}, {entry['high']:+.{digits}f}]"
+
+
 def current_period_markdown(manifest: dict[str, Any]) -> list[str]:
     """Survey-weighted validation, subgroups, the prior shift, the band table today, skipped answers, intervals."""
     today = manifest["current_period"]
@@ -235,11 +241,35 @@ def current_period_markdown(manifest: dict[str, Any]) -> list[str]:
         delta = shift["log_odds_shift"][key]
         moved = 1 / (1 + np.exp(-(np.log(0.1 / 0.9) + delta)))
         lines.append(f"| {catalogue.name_of(key)} | {delta:+.3f} | {_pct(moved)} | {_ci(check[key], 4)} |")
+    if shift.get("by_age"):
+        lines += [
+            "",
+            "**By age band (this version).** The shift is no longer one constant: each age band is moved to its "
+            "own prevalence, so that the youngest adults, more often depressed today than in 2005-2018, are not "
+            "under-estimated. This too is an assumption about today's population.",
+            "",
+            "| age band | prevalence assumed | where it comes from | "
+            + " | ".join(f"{catalogue.name_of(key)}: shift" for key in models)
+            + " |",
+            "|---|---|---|" + "---|" * len(models),
+        ]
+        for i, band in enumerate(shift["by_age"]):
+            cells = " | ".join(f"{shift['log_odds_shift_by_age'][key]['shifts'][i]:+.3f}" for key in models)
+            lines.append(f"| {band['band']} | {_pct(band['prevalence'])} | {band['how']} | {cells} |")
+        lines += [
+            "",
+            "Before (v2026.12.01.2) every band was shifted by the one constant in the table above (to 13.1 %); "
+            "after, each band by its own. The band cut-offs are re-derived on the training cycles' out-of-fold "
+            "estimates shifted by age, by the same rule as before (moderate finds 80 % of positive screens, high "
+            "keeps 95 % of negative ones below it).",
+        ]
     lines += [
         "",
         "The check reweights the 2017-2018 hold-out (exam weights, positives and negatives rescaled so that "
-        f"{_pct(shift['figure'])} screen positive) and averages the shifted estimates; it should come back to the "
-        "published figure.",
+        f"{_pct(shift['figure'])} screen positive) and averages the shifted estimates. With one shift it should "
+        "come back to the published figure; with the shift by age band it comes back to the mix of the bands' "
+        "figures for 2017-2018's ages (about 12.3 %: 13.1 % includes adolescents, who are not asked here), so "
+        "the check is then below 13.1 % by design.",
         "",
         "### Risk bands today",
         "",
@@ -266,73 +296,115 @@ def current_period_markdown(manifest: dict[str, Any]) -> list[str]:
             )
     lines += [
         "",
-        "## Skipped answers",
+        "## Skipped answers: pattern submodels and marginalisation",
         "",
-        "A question left unanswered is marginalised: the estimate is the model's average over the answers that "
-        "people like this person gave. A latent-class model of the answers (EM, "
-        f"{manifest['config']['answer_classes']} classes) gives the classes this person likely belongs to from "
-        f"the answers they did give; {manifest['config']['answer_slots']} completions drawn from those classes "
-        "fill the skipped questions; the estimate is the mean of the model's probabilities over them. A skipped "
-        "question therefore neither raises nor lowers the estimate by itself, and the explanation gives it no "
-        "effect. The models are also trained on copies of "
-        f"{_pct(manifest['config']['skip_pattern_share'])} of the rows with each skip pattern below.",
+        "A person whose skipped answers include every answer of one of the patterns below is scored by that "
+        "pattern's *submodel* (Fletcher Mercaldo & Blume, Biostatistics 2020): the same four models trained on "
+        "2005-2016 with exactly those answers left out, calibrated, combined and prior-shifted like the full "
+        "model (if several patterns fit, the one leaving out the most answers). Any other skipped answer is "
+        "marginalised: the estimate is the model's average over the answers that people like this person gave "
+        f"(a latent-class model of the answers, {manifest['config']['answer_classes']} classes, "
+        f"{manifest['config']['answer_slots']} completions). A skipped question never raises or lowers the "
+        "estimate by itself; the explanation gives it no effect.",
         "",
-        "Ensemble on 2017-2018 (unweighted), answers blanked for everyone:",
-        "",
-        "| answers left out | ROC-AUC, blank passed to the model | ROC-AUC, marginalised | calibration-in-the-large,"
-        " blank / marginalised | slope, blank / marginalised |",
-        "|---|---|---|---|---|",
+        "| pattern | answers left out | merged answers | questions the submodel uses |",
+        "|---|---|---|---|",
     ]
-    for name, row in today["skip_patterns"].items():
-        a, b = row["left_to_the_model"], row["marginalised"]
-        lines.append(
-            f"| {name} | {a['roc_auc']:.3f} | {b['roc_auc']:.3f} | {a['calibration_intercept']:+.3f} / "
-            f"{b['calibration_intercept']:+.3f} | {a['calibration_slope']:.3f} / {b['calibration_slope']:.3f} |"
+    for entry in manifest.get("submodels", []):
+        merged = "; ".join(
+            f"{key}: {', '.join(f'{a} -> {b}' for a, b in m.items())}" for key, m in entry["merge"].items()
         )
+        lines.append(
+            f"| {entry['name']} | {', '.join(entry['left_out'])} | {merged or '-'} | "
+            f"{', '.join(entry['used_questions'])} |"
+        )
+    lines += [
+        "",
+        "Every headline on 2017-2018 (survey-weighted) with full answers and with each pattern blanked for "
+        "everyone: *before* is the full model with the skipped answers marginalised (the handling of "
+        "v2026.12.01.2), *after* is this version's (submodels where a pattern fits). Differences after - before "
+        "with paired survey-bootstrap 95 % intervals (the same replicates for both):",
+        "",
+        "| answers left out | model | ROC-AUC before / after | difference | calibration slope before / after | "
+        "difference | Brier before / after | difference | median range width after |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, by_model in today["skip_patterns"].items():
+        for key, row in by_model.items():
+            if "before" not in row:
+                continue
+            b, a, d = row["before"], row["after"], row["difference"]
+            lines.append(
+                f"| {name} | {catalogue.name_of(key)} | {b['roc_auc']:.3f} / {a['roc_auc']:.3f} | "
+                f"{_signed_ci(d['roc_auc'])} | {b['calibration_slope']:.2f} / {a['calibration_slope']:.2f} | "
+                f"{_signed_ci(d['calibration_slope'], 2)} | {b['brier']:.4f} / {a['brier']:.4f} | "
+                f"{_signed_ci(d['brier'], 4)} | {100 * a.get('median_width', float('nan')):.1f} points |"
+            )
     interval = today["interval"]
     lines += [
         "",
+        '<a id="range"></a>',
         "## The range around each estimate",
         "",
         f"Each estimate comes with a {interval['level']:.0%} range: the estimate's log-odds plus or minus "
-        f"{interval['z']:.3f} standard deviations, where the variance is the {interval['method']}. The first two "
-        "parts describe how much the estimate depends on the particular people the models were fitted on and on "
-        "the answers a person skipped. The third is how far, beyond chance, groups of people with similar "
-        "estimates sat from their estimate in the training cycles (out-of-fold): for each of 20 groups, the "
-        "smallest extra variance that puts its observed share inside its range widened by the group's own "
-        "sampling variance; the second largest of the 20 is used (split conformal calibration at 90 %). The "
-        "held-out cycle sets nothing. The range does not include the uncertainty of the prior shift.",
+        f"{interval['z']:.3f} standard deviations, where the variance is the {interval['method']}. Each submodel "
+        "has its own refit spread and model-error term. A person scored by a submodel has no spread over "
+        "completions for the answers it left out, which is what made most ranges wide before. The held-out "
+        "cycle sets nothing. The range does not include the uncertainty of the prior shift.",
         "",
-        "Coverage on the 2017-2018 hold-out (before the shift): people are cut into 10 equal groups by their "
-        "estimate. *Inside the range* counts a group when its weighted observed share of positive screens lies "
-        "between the group's mean range ends; with about 500 people per group that share moves by chance alone "
-        "by a few points, so *allowing for chance* also widens the range by the group's own sampling variance, "
-        "which is what a well-calibrated range puts inside in 90 % of groups. A shortfall here is the change "
-        "between the training years and the held-out ones.",
+        "Coverage on the 2017-2018 hold-out (before the shift), people scored as the site scores them: a group "
+        "is *inside* when its weighted observed share of positive screens lies between the group's mean range "
+        "ends. By tenths of estimated risk, and by subgroup (groups under 200 people are shown, not counted):",
         "",
-        "| model | model-error variance (log-odds) | groups inside the range | allowing for chance | mean width |",
-        "|---|---|---|---|---|",
+        "| model | model-error variance (log-odds) | tenths inside | subgroups inside | median width | mean width |",
+        "|---|---|---|---|---|---|",
     ]
     for key in models:
         cov = interval["coverage"][key]
+        if "tenths" not in cov:
+            continue
         lines.append(
-            f"| {catalogue.name_of(key)} | {interval['model_error'][key]:.3f} | {_pct(cov['covered_share'])} | "
-            f"{_pct(cov['covered_allowing_for_chance_share'])} | {100 * cov['mean_width']:.1f} points |"
+            f"| {catalogue.name_of(key)} | {interval['model_error'][key]:.3f} | {cov['tenths_covered']} of "
+            f"{len(cov['tenths'])} | {cov['subgroups_covered']} of {cov['subgroups_counted']} | "
+            f"{100 * cov['median_width']:.1f} points | {100 * cov['mean_width']:.1f} points |"
         )
-    groups = interval["coverage"]["ensemble"]["groups"]
+    cov = interval["coverage"]["ensemble"]
     lines += [
         "",
-        "Ensemble, group by group:",
+        "Ensemble, tenth by tenth and by subgroup:",
         "",
-        "| group | people | mean estimate | mean range | observed | inside | allowing for chance |",
+        "| group | people | mean estimate | mean range | observed | inside | median width |",
         "|---|---|---|---|---|---|---|",
     ]
-    for i, row in enumerate(groups, start=1):
+    rows = [(f"tenth {i}", row) for i, row in enumerate(cov.get("tenths", []), start=1)]
+    rows += list(cov.get("subgroups", {}).items())
+    for name, row in rows:
         lines.append(
-            f"| {i} | {row['n']} | {_pct(row['mean_estimate'])} | {_pct(row['mean_low'])}-{_pct(row['mean_high'])} "
-            f"| {_pct(row['observed'])} | {'yes' if row['covered'] else 'no'} | "
-            f"{'yes' if row['covered_allowing_for_chance'] else 'no'} |"
+            f"| {name} | {row['n']} | {_pct(row['mean_estimate'])} | {_pct(row['mean_low'])}-{_pct(row['mean_high'])}"
+            f" | {_pct(row['observed'])} | {'yes' if row['covered'] else 'no'} | "
+            f"{100 * row['median_width']:.1f} points |"
         )
+    weaker = today.get("less_reliable", {})
+    lines += [
+        "",
+        '<a id="less-reliable"></a>',
+        "## Less reliable for some groups",
+        "",
+        f"Rule: {weaker.get('rule', '')}. A person the questionnaire places in such a group (sex, age band, "
+        "income band; race and Hispanic origin are not asked) is told so beside their result.",
+        "",
+        "| model | group | people | ROC-AUC (95 % interval) | overall ROC-AUC | why |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, groups in weaker.get("groups", {}).items():
+        for group in groups:
+            lines.append(
+                f"| {catalogue.name_of(key)} | {group['label']} | {group['n']} | "
+                f"{_ci({'value': group['roc_auc'], 'low': group['low'], 'high': group['high']})} | "
+                f"{group['overall']:.3f} | {group['why']} |"
+            )
+    if not any(weaker.get("groups", {}).values()):
+        lines.append("| - | no group meets the rule | | | | |")
     lines += [
         "",
         "## Which model for whom",

@@ -346,3 +346,113 @@ def interval_coverage(
         "covered_allowing_for_chance_share": float(np.mean([row["covered_allowing_for_chance"] for row in table])),
         "mean_width": float(np.average((high - low)[rows], weights=weight[rows])),
     }
+
+
+# --- version 3: before/after per skip pattern, the range's coverage, weaker groups -------------------------------
+
+
+def paired_headlines(
+    *,
+    y: np.ndarray,
+    before: np.ndarray,
+    after: np.ndarray,
+    weight: np.ndarray,
+    replicates: np.ndarray,
+    slope_replicates: int = 100,
+) -> dict[str, Any]:
+    """Weighted ROC-AUC, Brier score and calibration intercept and slope of two sets of estimates for the same
+    people, and after - before with a paired survey-bootstrap 95 % interval (the same replicate draws for both,
+    so what they share cancels). The slope's interval uses the first `slope_replicates` replicates."""
+    result: dict[str, Any] = {
+        "before": weighted_summary(y, before, weight),
+        "after": weighted_summary(y, after, weight),
+    }
+    auc = {name: weighted_auc_many(y, p, replicates) for name, p in (("before", before), ("after", after))}
+    brier = {
+        name: (replicates @ (p - y) ** 2) / replicates.sum(axis=1) for name, p in (("before", before), ("after", after))
+    }
+    slopes = {
+        name: np.array([weighted_calibration(y, p, w)[1] for w in replicates[:slope_replicates]])
+        for name, p in (("before", before), ("after", after))
+    }
+    difference = {
+        key: result["after"][key] - result["before"][key] for key in ("roc_auc", "brier", "calibration_slope")
+    }
+    result["difference"] = {
+        "roc_auc": _interval(difference["roc_auc"], auc["after"] - auc["before"]),
+        "brier": _interval(difference["brier"], brier["after"] - brier["before"]),
+        "calibration_slope": _interval(difference["calibration_slope"], slopes["after"] - slopes["before"]),
+    }
+    result["after"]["roc_auc_interval"] = _interval(result["after"]["roc_auc"], auc["after"])
+    result["after"]["calibration_slope_interval"] = _interval(result["after"]["calibration_slope"], slopes["after"])
+    result["before"]["roc_auc_interval"] = _interval(result["before"]["roc_auc"], auc["before"])
+    return result
+
+
+def range_coverage(
+    *,
+    y: np.ndarray,
+    p: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    weight: np.ndarray,
+    masks: dict[str, np.ndarray],
+    groups: int = 10,
+    min_n: int = 200,
+) -> dict[str, Any]:
+    """The range's coverage on the hold-out: for each tenth of estimated risk and each subgroup, whether the
+    group's weighted observed share of positive screens lies inside the group's mean range (mean low, mean high),
+    with the group's median width. Subgroups with fewer than `min_n` people are reported but not counted."""
+
+    def row(rows: np.ndarray) -> dict[str, Any]:
+        w = weight[rows]
+        share = float(np.average(y[rows], weights=w))
+        mean_low, mean_high = float(np.average(low[rows], weights=w)), float(np.average(high[rows], weights=w))
+        return {
+            "n": len(rows),
+            "mean_estimate": float(np.average(p[rows], weights=w)),
+            "mean_low": mean_low,
+            "mean_high": mean_high,
+            "observed": share,
+            "covered": bool(mean_low <= share <= mean_high),
+            "median_width": float(np.median(high[rows] - low[rows])),
+        }
+
+    tenths = [row(chunk) for chunk in _estimate_groups(p, np.arange(len(y)), groups)]
+    subgroups = {name: row(np.flatnonzero(mask)) for name, mask in masks.items() if mask.sum() >= 30}
+    counted = {name: r for name, r in subgroups.items() if r["n"] >= min_n}
+    return {
+        "tenths": tenths,
+        "tenths_covered": int(sum(r["covered"] for r in tenths)),
+        "subgroups": subgroups,
+        "subgroups_counted": len(counted),
+        "subgroups_covered": int(sum(r["covered"] for r in counted.values())),
+        "median_width": float(np.median(high - low)),
+        "mean_width": float(np.average(high - low, weights=weight)),
+    }
+
+
+def weaker_groups(table: dict[str, dict[str, Any]], *, gap: float, min_n: int) -> list[dict[str, Any]]:
+    """Groups of a `subgroup_table` where the model is clearly less accurate: ROC-AUC more than `gap` below the
+    overall one, or the group's bootstrap 95 % interval wholly below the overall value; `min_n` people at least."""
+    overall = table["all"]["roc_auc"]["value"]
+    weaker = []
+    for name, row in table.items():
+        auc = row.get("roc_auc")
+        if name == "all" or not auc or auc["value"] is None or row["n"] < min_n:
+            continue
+        below_gap = auc["value"] < overall - gap
+        interval_below = auc["high"] is not None and auc["high"] < overall
+        if below_gap or interval_below:
+            weaker.append(
+                {
+                    "label": name,
+                    "n": row["n"],
+                    "roc_auc": auc["value"],
+                    "low": auc["low"],
+                    "high": auc["high"],
+                    "overall": overall,
+                    "why": "more than the gap below overall" if below_gap else "interval wholly below overall",
+                }
+            )
+    return weaker

@@ -17,7 +17,7 @@ import platform
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from statistics import NormalDist
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 import xgboost as xgb
-from scipy.special import expit, logit
+from scipy.special import expit
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.impute import MissingIndicator, SimpleImputer
@@ -37,7 +37,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from predictor import catalogue, choice, imputation
+from predictor import catalogue, choice, patterns
 from predictor.artifacts import ACTIVE_FILE, ANSWER_MODEL_FILE, MANIFEST_FILE, SCORING_FILE, file_entries, model_files
 from predictor.features import (
     BINARY_FEATURES,
@@ -106,6 +106,14 @@ class TrainingConfig:
     spread_rows: int = 8000
     # Rao-Wu bootstrap replicates of the held-out survey design, for the intervals of the validation tables.
     bootstrap_replicates: int = 200
+    # Pattern submodels (predictor.patterns): one per pattern of SUBMODEL_PATTERNS; False trains none.
+    submodels: bool = True
+    # The prior shift by age band (PREVALENCE_BY_AGE); False shifts everyone by the one overall figure.
+    prior_shift_by_age: bool = True
+    # "Less reliable for people like you": a group whose hold-out ROC-AUC is more than this below the overall
+    # one, or whose bootstrap interval lies wholly below it (and that has at least `weaker_group_min_n` people).
+    weaker_group_auc_gap: float = 0.05
+    weaker_group_min_n: int = 200
 
 
 PREVALENCE_SOURCE = {
@@ -117,6 +125,21 @@ PREVALENCE_SOURCE = {
     "https://doi.org/10.15620/cdc/174579",
     "published": "2025-04",
 }
+# Today's prevalence by age band (adults; the model's bands). An assumption about today's population: that the
+# people answering now resemble the US population of August 2021 - August 2023 in how common a positive screen
+# is at their age, and that only the rate changed, not how answers relate to it.
+# Source: NCHS Data Brief No. 527 (above), Key findings and Figure 1 (prevalence by sex and age group): 13.1 %
+# at 12 and over, 19.2 % at 12-19, 8.7 % at 60 and over; 16.0 % of females and 10.1 % of males. The brief's
+# figures for 20-39 and 40-59 were not available to us as numbers, so 18-59 is one band, its figure derived from
+# the brief's own: (13.1 - 0.122 x 19.2 - 0.275 x 8.7) / 0.603 = 13.9 %, with the shares of ages 12-19 (12.2 %),
+# 20-59 (60.3 %) and 60+ (27.5 %) among US residents aged 12 and over: approximate shares from US population
+# estimates for the early 2020s, our rounding, not taken from the brief. Replace the derived figure with the
+# brief's table figures (20-39, 40-59) when they are at hand. Sex is not used:
+# the brief gives no age-by-sex table we could read, and shifting by sex on top of age would double-count.
+PREVALENCE_BY_AGE: tuple[dict[str, Any], ...] = (
+    {"band": "18-59", "low": 18, "high": 59, "prevalence": 0.139, "how": "derived from the brief's figures"},
+    {"band": "60+", "low": 60, "high": 200, "prevalence": 0.087, "how": "published (Data Brief 527, Figure 1)"},
+)
 # Answers people skip together, reproduced in training rows: the whole health section, income with household
 # size, and the mental-health visit question alone.
 SKIP_PATTERNS: dict[str, tuple[str, ...]] = {
@@ -129,6 +152,27 @@ SKIP_PATTERNS: dict[str, tuple[str, ...]] = {
     "income and household": ("income_poverty_ratio", "household_size"),
     "mental-health visit": ("mental_health_visit",),
 }
+# The newest NHANES cycle (August 2021 - August 2023) asks none of these and records widowed, divorced and
+# separated as one answer: people answering like it are scored by a model that never saw those answers.
+NEWEST_CYCLE_LEFT_OUT = (
+    "employment",
+    "diet_quality",
+    "sleep_trouble_told_doctor",
+    "general_health",
+    "mental_health_visit",
+)
+# Pattern submodels (predictor.patterns; Fletcher Mercaldo & Blume, Biostatistics 2020): one per pattern.
+SUBMODEL_PATTERNS: tuple[patterns.Pattern, ...] = (
+    patterns.Pattern("health_section", "health section", SKIP_PATTERNS["health section"]),
+    patterns.Pattern("income_household", "income and household", SKIP_PATTERNS["income and household"]),
+    patterns.Pattern("mental_health_visit", "mental-health visit", SKIP_PATTERNS["mental-health visit"]),
+    patterns.Pattern(
+        "newest_cycle",
+        "newest survey cycle (2021-23)",
+        NEWEST_CYCLE_LEFT_OUT,
+        merge={"marital_status": {"widowed": "divorced_or_separated"}},
+    ),
+)
 
 
 # --- model builders ---------------------------------------------------------------------------------------------
@@ -176,8 +220,10 @@ def build_logistic(*, c: float, features: tuple[str, ...] = FEATURE_KEYS) -> Pip
     )
 
 
-def fit_logistic(frame: pd.DataFrame, y: np.ndarray, config: TrainingConfig) -> Pipeline:
-    return build_logistic(c=config.logistic_c).fit(frame, y)
+def fit_logistic(
+    frame: pd.DataFrame, y: np.ndarray, config: TrainingConfig, features: tuple[str, ...] = FEATURE_KEYS
+) -> Pipeline:
+    return build_logistic(c=config.logistic_c, features=features).fit(frame[list(features)], y)
 
 
 def fit_forest(frame: pd.DataFrame, y: np.ndarray, config: TrainingConfig) -> RandomForestClassifier:
@@ -302,8 +348,16 @@ def with_skip_patterns(
 
 
 def train(
-    *, frame: pd.DataFrame, y: np.ndarray, config: TrainingConfig, log: Callable[[str], None] = lambda message: None
+    *,
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    config: TrainingConfig,
+    log: Callable[[str], None] = lambda message: None,
+    features: tuple[str, ...] = FEATURE_KEYS,
 ) -> TrainedModels:
+    """Cross-validate, calibrate and refit the three members and the ensemble. `features` are the logistic
+    model's inputs (a pattern submodel leaves some out; the tree models see those columns blank everywhere, so
+    they never split on them)."""
     seconds: dict[str, float] = {}
     original = len(y)
     frame, y, person = with_skip_patterns(frame, y, share=config.skip_pattern_share, random_state=config.random_state)
@@ -312,7 +366,7 @@ def train(
     fold_models = []
     for fold, (fit_index, out_index) in enumerate(folds.split(frame, y, groups=person), start=1):
         fit_frame, fit_y, out_frame = frame.iloc[fit_index], y[fit_index], frame.iloc[out_index]
-        logistic = _timed(seconds, "logistic", fit_logistic, fit_frame, fit_y, config)
+        logistic = _timed(seconds, "logistic", fit_logistic, fit_frame, fit_y, config, features)
         forest = _timed(seconds, "forest", fit_forest, fit_frame, fit_y, config)
         booster = _timed(seconds, "xgboost", fit_booster, fit_frame, fit_y, config)
         fold_models.append((logistic, forest, booster))
@@ -329,7 +383,7 @@ def train(
     oof_margin["ensemble"] = intercept + calibrated[:original] @ np.array([weights[k] for k in MEMBER_KEYS])
     thresholds = {key: choose_thresholds(y[:original], expit(m)) for key, m in oof_margin.items()}
 
-    logistic = _timed(seconds, "logistic", fit_logistic, frame, y, config)
+    logistic = _timed(seconds, "logistic", fit_logistic, frame, y, config, features)
     forest = _timed(seconds, "forest", fit_forest, frame, y, config)
     booster = _timed(seconds, "xgboost", fit_booster, frame, y, config)
     # The ensemble needs its members, so its training time includes theirs.
@@ -387,57 +441,117 @@ def design_columns(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndar
     return weight, np.zeros(n), np.arange(n)
 
 
+def age_prior_shift(
+    margin: np.ndarray, y: np.ndarray, weight: np.ndarray, age: np.ndarray, *, config: TrainingConfig
+) -> patterns.AgeShift:
+    """Per age band of PREVALENCE_BY_AGE: the log-odds shift that makes the band's mean estimate, over the
+    training cycles' out-of-fold estimates reweighted to the band's prevalence, equal it. Without
+    `prior_shift_by_age` every band gets the overall shift to `target_prevalence`."""
+    bands = tuple((float(b["low"]), float(b["high"])) for b in PREVALENCE_BY_AGE)
+    if not config.prior_shift_by_age:
+        overall = survey.prior_shift(margin, y, weight, config.target_prevalence)
+        return patterns.AgeShift(bands=bands, shifts=tuple(overall for _ in bands))
+    shifts = []
+    for band in PREVALENCE_BY_AGE:
+        rows = (age >= band["low"]) & (age <= band["high"])
+        shifts.append(survey.prior_shift(margin[rows], y[rows], weight[rows], band["prevalence"]))
+    return patterns.AgeShift(bands=bands, shifts=tuple(shifts))
+
+
+@dataclass
+class ScoringParts:
+    """What serving needs beside the fitted models, per model key: the prior shift by age, today's band
+    cut-offs (re-derived on the shifted out-of-fold estimates: same sensitivity and specificity rule), the range's
+    refit spread and model-error variance."""
+
+    shift: dict[str, patterns.AgeShift]
+    overall_shift: dict[str, float]
+    thresholds: dict[str, dict[str, float]]
+    spread: dict[str, SpreadModel]
+    model_error: dict[str, float]
+    model_error_needed: dict[str, list[float]]
+
+    def model_sets(self, scorers: dict[str, Any], transform: Any) -> dict[str, patterns.ModelSet]:
+        return {
+            key: patterns.ModelSet(
+                scorer=scorers[key],
+                spread=self.spread[key],
+                transform=transform,
+                model_error=self.model_error[key],
+                thresholds=self.thresholds[key],
+                shift=self.shift[key],
+            )
+            for key in MODEL_KEYS
+        }
+
+    def as_scoring(self) -> dict[str, Any]:
+        return {
+            "prior_shift": {key: round(value, 6) for key, value in self.overall_shift.items()},
+            "prior_shift_by_age": {key: shift.as_dict() for key, shift in self.shift.items()},
+            "thresholds": self.thresholds,
+            "model_error": {key: round(value, 6) for key, value in self.model_error.items()},
+            "spread": {key: model.as_dict() for key, model in self.spread.items()},
+        }
+
+
+def scoring_parts(
+    *,
+    trained: TrainedModels,
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    weight: np.ndarray,
+    config: TrainingConfig,
+    model_error_floor: dict[str, float] | None = None,
+) -> ScoringParts:
+    """`model_error_floor` (a submodel's: the full model's terms): a model that reads fewer answers is never
+    credited with a smaller model error than the full one. Its own out-of-fold check sees the training years only,
+    where a submodel fitted to them can look more precise than it is on a later period (v2026.12.07: 0 for the
+    newest-cycle submodel, whose range then held in 2 of 10 tenths on 2017-18)."""
+    spread = fit_spread_models(trained, frame, rows=config.spread_rows, random_state=config.random_state)
+    z = NormalDist().inv_cdf(0.5 + config.interval_level / 2)
+    transformed = LogisticScorer(trained.logistic).linear.transform(
+        {key: frame[key].to_numpy() for key in FEATURE_KEYS}
+    )
+    age = frame["age"].to_numpy(dtype=float)
+    rows = np.arange(len(y))
+    shift, overall, thresholds, model_error, needed = {}, {}, {}, {}, {}
+    for key, margin in trained.oof_margin.items():
+        variance = spread[key].variance(transformed)
+        model_error[key] = survey.model_error_variance(
+            y=y, margin=margin, variance=variance, weight=weight, z=z, level=config.interval_level, rows=rows
+        )
+        if model_error_floor is not None:
+            model_error[key] = max(model_error[key], model_error_floor[key])
+        needed[key] = survey.model_error_needed(y=y, margin=margin, variance=variance, weight=weight, z=z, rows=rows)
+        overall[key] = survey.prior_shift(margin, y, weight, config.target_prevalence)
+        shift[key] = age_prior_shift(margin, y, weight, age, config=config)
+        thresholds[key] = choose_thresholds(y, expit(margin + shift[key].of(age)))
+    return ScoringParts(shift, overall, thresholds, spread, model_error, needed)
+
+
 def current_period(
     *,
     trained: TrainedModels,
-    scorers: dict[str, Any],
+    parts: ScoringParts,
+    full_sets: dict[str, patterns.ModelSet],
+    sub_sets: list[dict[str, patterns.ModelSet]],
     answer_model: AnswerModel,
-    estimates: dict[str, imputation.Estimate],
+    estimates: dict[str, patterns.Served],
     training: pd.DataFrame,
     holdout: pd.DataFrame,
-    spread: dict[str, SpreadModel],
-    transform: Any,
     config: TrainingConfig,
     log: Callable[[str], None],
 ) -> dict[str, Any]:
-    """Prior shift, survey-weighted and subgroup validation, skip patterns, band table today, interval coverage."""
+    """Prior shift, survey-weighted and subgroup validation, skip patterns before and after, band table today,
+    the range's coverage and the groups where the model is weaker."""
     target = config.target_prevalence
     y_train = training["depressed"].to_numpy()
     w_train, _, _ = design_columns(training)
     z = NormalDist().inv_cdf(0.5 + config.interval_level / 2)
-    # The range's model-error term, set on the training cycles' out-of-fold estimates (the held-out cycle sets
-    # nothing); its coverage is then checked on the held-out cycle.
-    training_columns = {key: training[key].to_numpy() for key in FEATURE_KEYS}
-    training_transformed = transform.transform(training_columns)
-    calibration = {
-        key: {"margin": m, "variance": spread[key].variance(training_transformed)}
-        for key, m in trained.oof_margin.items()
-    }
-    model_error = {
-        key: survey.model_error_variance(
-            y=y_train,
-            margin=c["margin"],
-            variance=c["variance"],
-            weight=w_train,
-            z=z,
-            level=config.interval_level,
-            rows=np.arange(len(y_train)),
-        )
-        for key, c in calibration.items()
-    }
-    model_error_needed = {
-        key: survey.model_error_needed(
-            y=y_train, margin=c["margin"], variance=c["variance"], weight=w_train, z=z, rows=np.arange(len(y_train))
-        )
-        for key, c in calibration.items()
-    }
-    shift = {key: survey.prior_shift(m, y_train, w_train, target) for key, m in trained.oof_margin.items()}
-    thresholds_now = {
-        key: {band: round(float(expit(logit(cut) + shift[key])), 4) for band, cut in cuts.items()}
-        for key, cuts in trained.thresholds.items()
-    }
+    shift = parts.overall_shift
 
     y = holdout["depressed"].to_numpy()
+    age = holdout["age"].to_numpy(dtype=float)
     weight, stratum, psu = design_columns(holdout)
     replicates = survey.replicate_weights(
         weight, stratum, psu, replicates=config.bootstrap_replicates, seed=config.random_state
@@ -446,32 +560,38 @@ def current_period(
     reweighted = survey.label_shift_weights(y, weight, target)
     reweighted_replicates = np.array([survey.label_shift_weights(y, w, target) for w in replicates])
     probabilities = {}
+    masks = survey.subgroups(holdout)
     for key in MODEL_KEYS:
-        result = estimates[key]
+        result = estimates[key].estimate
         p = result.probability
         probabilities[key] = p
         weighted[key] = survey.weighted_summary(y, p, weight)
         weighted[key]["roc_auc_interval"] = survey._interval(
             weighted[key]["roc_auc"], survey.weighted_auc_many(y, p, replicates)
         )
-        shifted = expit(result.margin + shift[key])
+        shifted = expit(result.margin + parts.shift[key].of(age))
         draws = (reweighted_replicates @ shifted) / reweighted_replicates.sum(axis=1)
         check[key] = survey._interval(float(np.average(shifted, weights=reweighted)), draws) | {"target": target}
         bands_then[key] = survey.band_table_at(
             y=y, p=p, weight=weight, thresholds=trained.thresholds[key], prevalence=float(np.average(y, weights=weight))
         )
         bands_now[key] = survey.band_table_at(
-            y=y, p=shifted, weight=weight, thresholds=thresholds_now[key], prevalence=target
+            y=y, p=shifted, weight=weight, thresholds=parts.thresholds[key], prevalence=target
         )
-        coverage[key] = survey.interval_coverage(
-            y=y, margin=result.margin, variance=result.variance, weight=weight, z=z, model_error=model_error[key]
+        served = estimates[key]
+        coverage[key] = survey.range_coverage(
+            y=y, p=p, low=served.low, high=served.high, weight=weight, masks=masks, min_n=config.weaker_group_min_n
         )
-    log("  survey-weighted validation, prior shift and interval coverage done")
+    log("  survey-weighted validation, prior shift and the range's coverage done")
 
-    masks = survey.subgroups(holdout)
-    subgroups = survey.subgroup_table(
-        y=y, p=probabilities["ensemble"], weight=weight, replicates=replicates, masks=masks
-    )
+    subgroups_by_model = {
+        key: survey.subgroup_table(y=y, p=probabilities[key], weight=weight, replicates=replicates, masks=masks)
+        for key in MODEL_KEYS
+    }
+    less_reliable = {
+        key: survey.weaker_groups(table, gap=config.weaker_group_auc_gap, min_n=config.weaker_group_min_n)
+        for key, table in subgroups_by_model.items()
+    }
     # Which model is measurably better for whom: the model choice's suggestion reads this (predictor.choice).
     holdout_columns = {key: holdout[key].to_numpy() for key in ("sex", "age", "income_poverty_ratio")}
     differences = survey.paired_auc_differences(
@@ -483,32 +603,81 @@ def current_period(
     )
     log("  subgroup tables done")
 
-    skip = {}
-    for name, keys in {"none (answers as given)": (), **SKIP_PATTERNS}.items():
-        blank = holdout[list(FEATURE_KEYS)].copy()
-        blank[list(keys)] = np.nan
-        blank_columns = {key: blank[key].to_numpy() for key in FEATURE_KEYS}
-        native = scorers["ensemble"].score(blank_columns, explain=False).probability
-        marginal = imputation.estimate(scorers["ensemble"], blank_columns, answer_model=answer_model, explain=False)
-        skip[name] = {
-            "left_to_the_model": _auc_calibration(y, native),
-            "marginalised": _auc_calibration(y, marginal.probability),
-        }
-    log("  skip patterns done")
+    # Every headline on the held-out cycle with full answers and with each skip pattern blanked: before (the full
+    # model with skipped answers marginalised, v2026.12.01.2's handling) and after (routed to the submodels).
+    columns = {key: holdout[key].to_numpy() for key in FEATURE_KEYS}
+    pattern_list = list(SUBMODEL_PATTERNS) if sub_sets else []
+    skip: dict[str, Any] = {}
+    coverage_blanked: dict[str, Any] = {}
+    for pattern in [None, *pattern_list]:
+        name = "none (answers as given)" if pattern is None else pattern.name
+        blank = columns if pattern is None else patterns.blank_pattern(columns, pattern)
+        skip[name] = {}
+        for key in MODEL_KEYS:
+            before = patterns.served_estimate(
+                blank,
+                full=full_sets[key],
+                answer_model=answer_model,
+                patterns=[],
+                submodels=[],
+                z=z,
+                explain=False,
+                shifted=False,
+            )
+            after = patterns.served_estimate(
+                blank,
+                full=full_sets[key],
+                answer_model=answer_model,
+                patterns=pattern_list,
+                submodels=[s[key] for s in sub_sets],
+                z=z,
+                explain=False,
+                shifted=False,
+            )
+            skip[name][key] = survey.paired_headlines(
+                y=y,
+                before=before.estimate.probability,
+                after=after.estimate.probability,
+                weight=weight,
+                replicates=replicates,
+            )
+            skip[name][key]["after"]["median_width"] = float(np.median(after.high - after.low))
+            skip[name][key]["before"]["median_width"] = float(np.median(before.high - before.low))
+            if key == "ensemble":
+                coverage_blanked[name] = survey.range_coverage(
+                    y=y,
+                    p=after.estimate.probability,
+                    low=after.low,
+                    high=after.high,
+                    weight=weight,
+                    masks=masks,
+                    min_n=config.weaker_group_min_n,
+                )
+        log(f"  skip pattern {name!r}: before/after done")
     return {
         "prior_shift": {
             **PREVALENCE_SOURCE,
             "figure": target,
-            "method": "intercept (prior-shift) update: every model's log-odds plus a constant, chosen so that the "
-            "exam-weighted mean estimate over the training cycles' out-of-fold predictions, reweighted to the target "
-            "prevalence (positives and negatives rescaled, p(answers | screen) unchanged), equals it",
+            "by_age": [dict(band) for band in PREVALENCE_BY_AGE] if config.prior_shift_by_age else [],
+            "method": "intercept (prior-shift) update: every model's log-odds plus a constant per age band, chosen "
+            "so that the exam-weighted mean estimate over the training cycles' out-of-fold predictions of the band, "
+            "reweighted to the band's prevalence (positives and negatives rescaled, p(answers | screen) unchanged), "
+            "equals it",
             "log_odds_shift": shift,
+            "log_odds_shift_by_age": {key: value.as_dict() for key, value in parts.shift.items()},
             "training_weighted_prevalence": float(np.average(y_train, weights=w_train)),
             "holdout_check": check,
         },
-        "thresholds_now": thresholds_now,
+        "thresholds_now": parts.thresholds,
         "survey_weighted": weighted,
-        "subgroups_ensemble": subgroups,
+        "subgroups_ensemble": subgroups_by_model["ensemble"],
+        "subgroups_by_model": subgroups_by_model,
+        "less_reliable": {
+            "rule": f"a group of at least {config.weaker_group_min_n} people whose hold-out ROC-AUC is more than "
+            f"{config.weaker_group_auc_gap:.2f} below the model's overall ROC-AUC, or whose survey-bootstrap 95 % "
+            "interval lies wholly below it",
+            "groups": less_reliable,
+        },
         "model_differences": differences,
         "bands_2017_18": bands_then,
         "bands_now": bands_now,
@@ -517,11 +686,13 @@ def current_period(
             "level": config.interval_level,
             "z": z,
             "method": "delete-a-group jackknife over the cross-validation refits, emulated per person; plus the "
-            "spread over the completions when answers are skipped; plus a model-error variance per model, set by "
-            "split conformal calibration over 20 groups of the training cycles' out-of-fold estimates",
-            "model_error": model_error,
-            "model_error_needed_by_group": model_error_needed,
+            "spread over the completions when answers are marginalised; plus a model-error variance per model "
+            "(and per submodel), set by split conformal calibration over 20 groups of the training cycles' "
+            "out-of-fold estimates",
+            "model_error": parts.model_error,
+            "model_error_needed_by_group": parts.model_error_needed,
             "coverage": coverage,
+            "coverage_by_pattern_blanked": coverage_blanked,
         },
     }
 
@@ -630,6 +801,34 @@ def check_bars(models: dict[str, dict[str, Any]], baseline: dict[str, Any]) -> d
     }
 
 
+def check_pattern_bars(today: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Issue 25's bars for the ensemble on the held-out cycle: with the newest-cycle pattern blanked, ROC-AUC
+    >= 0.750 and calibration slope 0.80-1.25; with full answers ROC-AUC >= 0.825; the range covering the observed
+    share in at least 9 of 10 tenths and in every subgroup of at least 200 people."""
+    skip = today["skip_patterns"]
+    bars: dict[str, dict[str, Any]] = {}
+    newest = next((value for name, value in skip.items() if name.startswith("newest")), None)
+    if newest is not None:
+        after = newest["ensemble"]["after"]
+        bars["newest_cycle_roc_auc_at_least_0.750"] = {"value": after["roc_auc"], "passed": after["roc_auc"] >= 0.75}
+        bars["newest_cycle_calibration_slope_0.80_to_1.25"] = {
+            "value": after["calibration_slope"],
+            "passed": 0.80 <= after["calibration_slope"] <= 1.25,
+        }
+    full = skip["none (answers as given)"]["ensemble"]["after"]
+    bars["full_answers_roc_auc_at_least_0.825"] = {"value": full["roc_auc"], "passed": full["roc_auc"] >= 0.825}
+    coverage = today["interval"]["coverage"]["ensemble"]
+    bars["range_covers_9_of_10_tenths"] = {
+        "value": coverage["tenths_covered"],
+        "passed": coverage["tenths_covered"] >= 9,
+    }
+    bars["range_covers_every_subgroup_of_200"] = {
+        "value": coverage["subgroups_covered"] - coverage["subgroups_counted"],
+        "passed": coverage["subgroups_covered"] == coverage["subgroups_counted"],
+    }
+    return bars
+
+
 def train_and_write(
     *,
     dataset: pd.DataFrame,
@@ -665,20 +864,51 @@ def train_and_write(
         n_slots=config.answer_slots,
         random_state=config.random_state,
     )
-    spread = fit_spread_models(trained, frame, rows=config.spread_rows, random_state=config.random_state)
-    log("  answer model and refit spread fitted")
+    w_train, _, _ = design_columns(training)
+    parts = scoring_parts(trained=trained, frame=frame, y=y, weight=w_train, config=config)
+    transform = LogisticScorer(trained.logistic).linear
+    full_sets = parts.model_sets(scorers, transform)
+    log("  answer model, refit spread, prior shift by age and band cut-offs done")
+
+    # Pattern submodels: the same recipe on the training rows with exactly the pattern's answers left out.
+    submodels: list[tuple[patterns.Pattern, TrainedModels, ScoringParts]] = []
+    training_columns = {key: frame[key].to_numpy() for key in FEATURE_KEYS}
+    for pattern in SUBMODEL_PATTERNS if config.submodels else ():
+        started_pattern = time.perf_counter()
+        blanked = pd.DataFrame(patterns.blank_pattern(training_columns, pattern), columns=list(FEATURE_KEYS))
+        features = tuple(key for key in FEATURE_KEYS if key not in pattern.left_out)
+        sub = train(frame=blanked, y=y, config=replace(config, skip_pattern_share=0.0), features=features)
+        sub_parts = scoring_parts(
+            trained=sub, frame=blanked, y=y, weight=w_train, config=config, model_error_floor=parts.model_error
+        )
+        submodels.append((pattern, sub, sub_parts))
+        trained.seconds[f"submodel {pattern.key}"] = time.perf_counter() - started_pattern
+        log(f"  submodel {pattern.name!r} trained ({time.perf_counter() - started_pattern:.0f} s)")
+    sub_sets = [
+        sub_parts.model_sets(sub.scorers(), LogisticScorer(sub.logistic).linear) for _, sub, sub_parts in submodels
+    ]
+    pattern_list = [pattern for pattern, _, _ in submodels]
+
     holdout_frame, holdout_y = holdout[list(FEATURE_KEYS)], holdout["depressed"].to_numpy()
     sex, age = holdout["sex"].to_numpy(), holdout["age"].to_numpy()
-    # The held-out cycle is scored the way the site scores: its unanswered questions marginalised.
+    # The held-out cycle is scored the way the site scores (routed to a submodel by its own skip pattern, other
+    # skipped answers marginalised), without the prior shift: its people are 2017-18's.
     holdout_columns = {key: holdout_frame[key].to_numpy() for key in FEATURE_KEYS}
-    transform = LogisticScorer(trained.logistic).linear
+    z = NormalDist().inv_cdf(0.5 + config.interval_level / 2)
     estimates = {
-        key: imputation.estimate(
-            scorer, holdout_columns, answer_model=answer_model, explain=False, spread=spread[key], transform=transform
+        key: patterns.served_estimate(
+            holdout_columns,
+            full=full_sets[key],
+            answer_model=answer_model,
+            patterns=pattern_list,
+            submodels=[s[key] for s in sub_sets],
+            z=z,
+            explain=False,
+            shifted=False,
         )
-        for key, scorer in scorers.items()
+        for key in MODEL_KEYS
     }
-    probabilities = {key: result.probability for key, result in estimates.items()}
+    probabilities = {key: result.estimate.probability for key, result in estimates.items()}
     baseline = fit_baseline(frame, y, config)
     probabilities["baseline"] = baseline.predict_proba(holdout_frame[["age", "sex"]])[:, 1]
     metrics = {
@@ -689,13 +919,13 @@ def train_and_write(
     robustness = missing_answer_robustness(scorers=scorers, frame=holdout_frame, y=holdout_y)
     today = current_period(
         trained=trained,
-        scorers=scorers,
+        parts=parts,
+        full_sets=full_sets,
+        sub_sets=sub_sets,
         answer_model=answer_model,
         estimates=estimates,
         training=training,
         holdout=holdout,
-        spread=spread,
-        transform=transform,
         config=config,
         log=log,
     )
@@ -715,26 +945,49 @@ def train_and_write(
     joblib.dump(trained.logistic, staging / files["logistic"], compress=3)
     joblib.dump(trained.forest, staging / files["forest"], compress=("xz", 6))
     trained.booster.save_model(staging / files["xgboost"])
+    submodel_scoring = []
+    for pattern, sub, sub_parts in submodels:
+        sub_files = patterns.submodel_files(pattern.key, files)
+        joblib.dump(sub.logistic, staging / sub_files["logistic"], compress=3)
+        joblib.dump(sub.forest, staging / sub_files["forest"], compress=("xz", 6))
+        sub.booster.save_model(staging / sub_files["xgboost"])
+        sub_scoring = sub_parts.as_scoring()
+        submodel_scoring.append(
+            {
+                **pattern.as_dict(),
+                "files": sub_files,
+                **sub.parameters(),
+                "thresholds": sub_scoring["thresholds"],
+                "thresholds_before_shift": sub.thresholds,
+                "prior_shift": sub_scoring["prior_shift"],
+                "prior_shift_by_age": sub_scoring["prior_shift_by_age"],
+                "interval": {"model_error": sub_scoring["model_error"], "spread": sub_scoring["spread"]},
+            }
+        )
     np.savez_compressed(staging / ANSWER_MODEL_FILE, **answer_model.arrays())
+    main_scoring = parts.as_scoring()
     scoring = {
         "schema_version": SCHEMA_VERSION,
         "features": list(FEATURE_KEYS),
         "tree_columns": [name for name, _ in tree_columns()],
         **trained.parameters(),
-        # Band cut-offs for today: the 2017-18 ones moved by the prior shift, so sensitivity and specificity stay.
-        "thresholds": today["thresholds_now"],
+        # Band cut-offs for today: re-derived on the out-of-fold estimates shifted by age band (same rule:
+        # moderate finds 80 % of positive screens, high keeps 95 % of negative ones below it).
+        "thresholds": main_scoring["thresholds"],
         "thresholds_before_shift": trained.thresholds,
-        "prior_shift": {key: round(value, 6) for key, value in today["prior_shift"]["log_odds_shift"].items()},
+        "prior_shift": main_scoring["prior_shift"],
+        "prior_shift_by_age": main_scoring["prior_shift_by_age"],
         # The base rate shown beside a result: the prevalence the estimates are calibrated to.
         "base_rate": config.target_prevalence,
         "training_base_rate": base_rate,
         "answer_model": answer_model.settings(),
         "interval": {
             "level": config.interval_level,
-            "z": today["interval"]["z"],
-            "model_error": {key: round(value, 6) for key, value in today["interval"]["model_error"].items()},
-            "spread": {key: model.as_dict() for key, model in spread.items()},
+            "z": z,
+            "model_error": main_scoring["model_error"],
+            "spread": main_scoring["spread"],
         },
+        "submodels": submodel_scoring,
     }
     (staging / SCORING_FILE).write_text(json.dumps(scoring, indent=2) + "\n")
 
@@ -768,6 +1021,19 @@ def train_and_write(
         "platt": scoring["platt"],
         "metrics": {**model_metrics, "baseline": metrics["baseline"]},
         "bars": check_bars(model_metrics, metrics["baseline"]),
+        "bars_patterns": check_pattern_bars(today),
+        "submodels": [
+            {
+                **entry,
+                "used_questions": patterns.Pattern.from_dict(entry).used_questions,
+                "validation_2017_18_pattern_blanked": today["skip_patterns"].get(entry["name"], {}),
+                "training_seconds": round(trained.seconds.get(f"submodel {entry['key']}", 0.0), 2),
+            }
+            for entry in (
+                {key: value for key, value in item.items() if key in ("key", "name", "left_out", "merge", "files")}
+                for item in submodel_scoring
+            )
+        ],
         "robustness": robustness,
         "current_period": {key: value for key, value in today.items() if key != "thresholds_now"},
         "training_seconds": {key: round(value, 2) for key, value in trained.seconds.items()},
@@ -803,4 +1069,35 @@ def validation_table(manifest: dict[str, Any]) -> str:
     rows.append("")
     for name, bar in manifest["bars"].items():
         rows.append(f"ensemble bar {name}: {'PASS' if bar['passed'] else 'FAIL'} ({bar['value']:+.4f})")
+    rows.append("")
+    rows.append(patterns_table(manifest))
+    for name, bar in manifest.get("bars_patterns", {}).items():
+        rows.append(f"ensemble bar {name}: {'PASS' if bar['passed'] else 'FAIL'} ({bar['value']:+.4f})")
+    return "\n".join(rows)
+
+
+def patterns_table(manifest: dict[str, Any]) -> str:
+    """Every headline on the held-out cycle, full answers and each skip pattern blanked, before (the full model,
+    skipped answers marginalised) and after (pattern submodels), with the paired bootstrap 95 % interval."""
+
+    def interval(d: dict[str, Any], digits: int = 3) -> str:
+        if d["low"] is None:
+            return f"{d['value']:+.{digits}f}"
+        return f"{d['value']:+.{digits}f} [{d['low']:+.{digits}f}, {d['high']:+.{digits}f}]"
+
+    rows = [
+        "2017-18, survey-weighted; before = full model with skipped answers marginalised, after = pattern "
+        "submodels; differences after - before with paired bootstrap 95 % intervals",
+        "pattern                        model      AUC bef/aft    dAUC                       slope bef/aft  dslope"
+        "                      Brier bef/aft    dBrier",
+    ]
+    for name, by_model in manifest["current_period"]["skip_patterns"].items():
+        for key, h in by_model.items():
+            before, after, d = h["before"], h["after"], h["difference"]
+            rows.append(
+                f"{name[:30]:<30} {key:<10} {before['roc_auc']:.3f}/{after['roc_auc']:.3f}  "
+                f"{interval(d['roc_auc']):<26} {before['calibration_slope']:.2f}/{after['calibration_slope']:.2f}    "
+                f"{interval(d['calibration_slope'], 2):<27} {before['brier']:.4f}/{after['brier']:.4f}  "
+                f"{interval(d['brier'], 4)}"
+            )
     return "\n".join(rows)

@@ -8,9 +8,8 @@ import pytest
 from django.conf import settings
 from sklearn.metrics import roc_auc_score
 
-from predictor import registry
+from predictor import patterns, registry
 from predictor.features import FEATURE_KEYS
-from predictor.imputation import estimate
 from predictor.training import survey
 from predictor.training.dataset import build_dataset
 from predictor.training.train import SKIP_PATTERNS, train_and_write
@@ -44,10 +43,20 @@ def shipped(settings):
     registry.clear_cache()
 
 
-def served(version, key, frame, **options):
-    """What the site serves for these survey rows: skipped answers marginalised, `shift` as given."""
+def served(version, key, frame, *, shifted=False):
+    """What the site serves for these survey rows: routed to a pattern submodel where the skip pattern has one,
+    other skipped answers marginalised; the prior shift by age band only if `shifted`."""
     columns = {column: frame[column].to_numpy() for column in FEATURE_KEYS}
-    return estimate(version.scorers[key], columns, answer_model=version.answer_model, explain=False, **options)
+    return patterns.served_estimate(
+        columns,
+        full=version.model_set(key),
+        answer_model=version.answer_model,
+        patterns=version.patterns,
+        submodels=[sets[key] for sets in version.submodels],
+        z=None,
+        explain=False,
+        shifted=shifted,
+    ).estimate
 
 
 @needs_nhanes
@@ -84,18 +93,19 @@ def test_with_the_health_section_blank_the_estimates_improve_on_the_previous_han
 
 
 @needs_nhanes
-def test_after_the_prior_shift_the_reweighted_2017_18_mean_is_the_published_prevalence(shipped, holdout_2017_18):
-    target = shipped.scoring["base_rate"]
+def test_after_the_prior_shift_each_age_bands_reweighted_2017_18_mean_is_its_assumed_prevalence(
+    shipped, holdout_2017_18
+):
     y, weight = holdout_2017_18["depressed"].to_numpy(), holdout_2017_18["exam_weight"].to_numpy()
-    reweighted = survey.label_shift_weights(y, weight, target)
+    age = holdout_2017_18["age"].to_numpy()
+    shifted = served(shipped, "ensemble", holdout_2017_18, shifted=True).probability
 
-    shifted = served(shipped, "ensemble", holdout_2017_18, shift=shipped.shift("ensemble")).probability
-    before = served(shipped, "ensemble", holdout_2017_18).probability
-
-    assert target == 0.131
-    # The cycle's own sampling error (about 0.4 points on the card's bootstrap interval) bounds the match.
-    assert np.average(shifted, weights=reweighted) == pytest.approx(target, abs=0.006)
-    assert np.average(before, weights=reweighted) < target - 0.03
+    assert shipped.scoring["base_rate"] == 0.131
+    for band in shipped.manifest["current_period"]["prior_shift"]["by_age"]:
+        rows = (age >= band["low"]) & (age <= band["high"])
+        reweighted = survey.label_shift_weights(y[rows], weight[rows], band["prevalence"])
+        # The cycle's own sampling error (a band has about half the people) bounds the match.
+        assert np.average(shifted[rows], weights=reweighted) == pytest.approx(band["prevalence"], abs=0.01)
 
 
 @needs_nhanes
@@ -107,6 +117,20 @@ def test_retraining_on_the_real_files_meets_the_ensemble_bars(tmp_path):
     assert len(dataset) == 36_259  # adults with a complete PHQ-9, 2005-2018, per the data README
     failed = {name: bar["value"] for name, bar in manifest["bars"].items() if not bar["passed"]}
     assert failed == {}
+    # Issue 25's discrimination and calibration bars (the range's 9-of-10 tenths is not met: see docs/predictor.md).
+    for name in (
+        "newest_cycle_roc_auc_at_least_0.750",
+        "newest_cycle_calibration_slope_0.80_to_1.25",
+        "full_answers_roc_auc_at_least_0.825",
+        "range_covers_every_subgroup_of_200",
+    ):
+        assert manifest["bars_patterns"][name]["passed"], name
+    assert [s["key"] for s in manifest["submodels"]] == [
+        "health_section",
+        "income_household",
+        "mental_health_visit",
+        "newest_cycle",
+    ]
     assert manifest["metrics"]["ensemble"]["roc_auc"] >= 0.825
     today = manifest["current_period"]
     assert set(today["subgroups_ensemble"]) >= {"sex: female", "age: 60+", "income: below poverty line"}
@@ -118,3 +142,29 @@ def test_retraining_on_the_real_files_meets_the_ensemble_bars(tmp_path):
     card = (tmp_path / "vreal" / "MODEL_CARD.md").read_text()
     for heading in ("Survey-weighted validation", "Risk bands today", "Skipped answers", "The range around"):
         assert heading in card
+
+
+@needs_nhanes
+def test_with_the_newest_cycles_pattern_blank_the_submodel_meets_issue_25s_bars(shipped, holdout_2017_18):
+    """2017-18 with what the newest cycle does not ask blanked for everyone (widowed merged into divorced or
+    separated), scored as the site scores: the newest-cycle submodel, against the full model marginalised."""
+    pattern = next((p for p in shipped.patterns if p.key == "newest_cycle"), None)
+    if pattern is None:
+        pytest.skip("the active version has no pattern submodels")
+    y, weight = holdout_2017_18["depressed"].to_numpy(), holdout_2017_18["exam_weight"].to_numpy()
+    columns = patterns.blank_pattern({key: holdout_2017_18[key].to_numpy() for key in FEATURE_KEYS}, pattern)
+    blank = holdout_2017_18.assign(**columns)
+
+    after = served(shipped, "ensemble", blank).probability
+    full = shipped.model_set("ensemble")
+    before = patterns.served_estimate(
+        columns, full=full, answer_model=shipped.answer_model, patterns=[], submodels=[], z=None, explain=False,
+        shifted=False,
+    ).estimate.probability  # fmt: skip
+
+    auc_after, slope_after = survey.weighted_auc(y, after, weight), survey.weighted_calibration(y, after, weight)[1]
+    assert auc_after >= 0.750
+    assert 0.80 <= slope_after <= 1.25
+    assert auc_after > survey.weighted_auc(y, before, weight)
+    card = shipped.manifest["current_period"]["skip_patterns"][pattern.name]["ensemble"]["after"]
+    assert auc_after == pytest.approx(card["roc_auc"], abs=1e-9)

@@ -180,8 +180,9 @@ def test_logistic_contributions_reproduce_the_pipelines_own_margin(use_artifacts
 
     own_margin = version.scorers["logistic"].pipeline.decision_function(frame)
     np.testing.assert_allclose(scored.base + scored.contributions.sum(axis=1), own_margin)
-    # What the site serves for complete answers: the same decomposition, moved by the prior shift.
-    np.testing.assert_allclose(served["margin"], own_margin[:1] + version.shift("logistic"))
+    # What the site serves for complete answers: the same decomposition, moved by the prior shift of their age band.
+    shift = version.model_set("logistic").shift_of(np.array([float(FULL["age"])]))
+    np.testing.assert_allclose(served["margin"], own_margin[:1] + shift)
     np.testing.assert_allclose(served["contributions"], scored.contributions[:1])
 
 

@@ -40,15 +40,13 @@ def answers(**changes):
 
 def documented_marginal(model_key: str, cleaned: dict) -> float:
     """The method of docs/predictor.md written out by hand: each of the S completions scored on its own, the
-    prior shift added, the probabilities averaged."""
+    prior shift of the person's age band added, the probabilities averaged."""
     version = registry.loaded_version()
+    shift = float(version.model_set(model_key).shift_of(np.array([float(cleaned["age"])]))[0])
     completed = version.answer_model.complete(answers_to_columns([cleaned]), np.array([0]))
     scorer = version.scorers[model_key]
     probabilities = [
-        expit(
-            scorer.score({key: values[[slot]] for key, values in completed.items()}).margin[0]
-            + version.shift(model_key)
-        )
+        expit(scorer.score({key: values[[slot]] for key, values in completed.items()}).margin[0] + shift)
         for slot in range(version.answer_model.n_slots)
     ]
     return float(np.mean(probabilities))
@@ -86,27 +84,34 @@ def test_a_skipped_choice_lands_between_the_estimates_of_its_possible_answers(us
     assert min(each) - 1e-9 <= skipped <= max(each) + 1e-9
 
 
-def test_every_estimate_carries_the_prior_shift_to_todays_prevalence(use_artifacts):
+def test_every_estimate_carries_the_prior_shift_of_its_age_band_to_todays_prevalence(use_artifacts):
     version = registry.loaded_version()
-    cleaned = answers()
-    margin_2017_18 = version.scorers["xgboost"].score(answers_to_columns([cleaned])).margin[0]
+    young, old = answers(age=30), answers(age=70)
+    margins = version.scorers["xgboost"].score(answers_to_columns([young, old])).margin
+    shift = version.model_set("xgboost").shift
 
-    prediction = services.predict("xgboost", cleaned)
+    predictions = services.predict_many("xgboost", [young, old])
 
-    assert version.shift("xgboost") != 0
-    assert prediction.probability == pytest.approx(expit(margin_2017_18 + version.shift("xgboost")))
-    assert prediction.base_rate == version.manifest["current_period"]["prior_shift"]["figure"] == 0.131
+    assert shift.shifts[0] != shift.shifts[1]
+    assert predictions[0].probability == pytest.approx(expit(margins[0] + shift.shifts[0]))
+    assert predictions[1].probability == pytest.approx(expit(margins[1] + shift.shifts[1]))
+    assert predictions[0].base_rate == version.manifest["current_period"]["prior_shift"]["figure"] == 0.131
 
 
-def test_the_range_holds_the_estimate_and_widens_when_the_health_section_is_skipped(use_artifacts):
+def test_the_range_holds_the_estimate_and_widens_when_skipped_answers_are_marginalised(use_artifacts):
     full = services.predict("ensemble", answers())
-    skipped = services.predict("ensemble", answers(**dict.fromkeys(HEALTH_SECTION)))
+    # Part of the health section: no submodel, so the answers are marginalised and their spread widens the range.
+    part = services.predict("ensemble", answers(conditions=None, general_health=None, sleep_hours=None))
+    # The whole health section: its submodel never saw those answers, so there is no spread over completions.
+    whole = services.predict("ensemble", answers(**dict.fromkeys(HEALTH_SECTION)))
 
-    for prediction in (full, skipped):
+    for prediction in (full, part, whole):
         assert prediction.interval_low < prediction.probability < prediction.interval_high
         assert prediction.interval_level == 0.9
-    assert skipped.interval_high - skipped.interval_low > full.interval_high - full.interval_low
-    assert {note["key"] for note in skipped.skipped} == {"bmi", "conditions", "general_health", "mental_health_visit"}
+    assert part.submodel == ""
+    assert whole.submodel == "health_section"
+    assert part.interval_high - part.interval_low > full.interval_high - full.interval_low
+    assert {note["key"] for note in whole.skipped} == {"bmi", "conditions", "general_health", "mental_health_visit"}
 
 
 def test_marginalising_in_a_batch_gives_the_same_as_one_by_one(use_artifacts):

@@ -81,9 +81,10 @@ def test_the_model_card_reports_the_ranges_coverage_on_the_hold_out(client):
 
     html = " ".join(client.get(reverse("predictor:model-card")).content.decode().split())
 
-    inside = sum(row["covered_allowing_for_chance"] for row in coverage["groups"])
+    # v3 reports it by tenths of estimated risk and by subgroup (issue 25).
     assert 'id="range"' in html
-    assert f"<td>{inside} of {len(coverage['groups'])}</td>" in html
+    assert f"<td>{coverage['tenths_covered']} of {len(coverage['tenths'])}</td>" in html
+    assert f"<td>{coverage['subgroups_covered']} of {coverage['subgroups_counted']}</td>" in html
 
 
 def test_the_answers_page_shows_height_and_weight_in_the_persons_units_beside_the_stored_metric(

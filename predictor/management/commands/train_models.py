@@ -1,5 +1,6 @@
 """manage.py train_models --nhanes-dir ../shared/data/nhanes [--model-version v2026.11.26] [--no-activate]"""
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -28,8 +29,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--holdout-cycle", default=TrainingConfig.holdout_cycle)
         parser.add_argument("--no-activate", action="store_true", help="write the version without activating it")
+        parser.add_argument(
+            "--n-jobs", dest="n_jobs", type=int, default=1, help="threads for the forest and XGBoost (default 1)"
+        )
 
-    def handle(self, *args, nhanes_dir, dataset, artifacts_dir, model_version, holdout_cycle, no_activate, **options):
+    def handle(
+        self, *args, nhanes_dir, dataset, artifacts_dir, model_version, holdout_cycle, no_activate, n_jobs, **options
+    ):
         if dataset is not None:
             table = pd.read_csv(dataset)
         else:
@@ -43,7 +49,7 @@ class Command(BaseCommand):
                 dataset=table,
                 artifacts_dir=Path(artifacts_dir or settings.ML_ARTIFACTS_DIR),
                 version=model_version,
-                config=training_config(holdout_cycle=holdout_cycle),
+                config=dataclasses.replace(training_config(holdout_cycle=holdout_cycle), n_jobs=n_jobs),
                 activate=not no_activate,
                 log=self.stdout.write,
             )
