@@ -41,6 +41,7 @@ from screening.selectors import screening_get, screening_get_awaited, screening_
 from screening.services import screening_submit
 from symptoms.change import rule_sets_in_words
 from symptoms.selectors import (
+    SUMMARY_TREND_CHECKS,
     summary_rows,
     symptom_change_rows,
     symptom_changes,
@@ -53,7 +54,6 @@ from symptoms.selectors import (
 logger = logging.getLogger(__name__)
 
 HISTORY_PAGE_SIZE = 20
-SUMMARY_TREND_CHECKS = 6  # what fits the one printed page
 CHART_POINTS = 50
 
 

@@ -13,7 +13,7 @@ from screening.results import estimate_range, in_100_words
 from screening.selectors import screening_list
 from sharing.models import ShareLink, ShareOpening
 from symptoms.change import rule_sets_in_words
-from symptoms.selectors import summary_rows
+from symptoms.selectors import SUMMARY_TREND_CHECKS, summary_rows, symptom_changes, symptom_item_trend
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -50,8 +50,10 @@ def estimate_list(*, user: User) -> list[Screening]:
 def shared_summary(*, link: ShareLink) -> dict[str, Any]:
     """What a link shows: the owner's symptom summary, and the latest estimate only if the owner chose it."""
     estimate = latest_estimate(user=link.owner) if link.includes_estimates else None
+    changes = symptom_changes(user=link.owner)
     return {
-        "instruments": summary_rows(user=link.owner),
+        "instruments": summary_rows(user=link.owner, changes=changes),
+        "item_trend": symptom_item_trend(user=link.owner, limit=SUMMARY_TREND_CHECKS, changes=changes),
         "change_rules": rule_sets_in_words(),
         "estimate": estimate,
         "estimate_words": in_100_words(estimate.probability or 0.0) if estimate else "",

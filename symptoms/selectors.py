@@ -96,6 +96,7 @@ def symptom_change_rows(
 
 
 ITEM_TREND_CHECKS = 8
+SUMMARY_TREND_CHECKS = 6  # what fits the clinician summary's one printed page (own and shared)
 
 
 def symptom_item_trend(
