@@ -87,7 +87,8 @@ def test_a_person_at_zero_credits_then_a_check_in_us_units_with_counts_and_what_
     # The result: counts in 100 as icon arrays beside the base rate, and what was different for other habits.
     expect(page.get_by_role("heading", name="Your estimate", exact=True)).to_be_visible()
     screening = in_thread(lambda: Screening.objects.get(owner=person))
-    assert (screening.answers["height_cm"], screening.answers["weight_kg"]) == (162.6, 90.7)
+    # Stored to 4 decimals, so 5 ft 4 in and 200 lb read back as typed (docs/questionnaire.md).
+    assert (screening.answers["height_cm"], screening.answers["weight_kg"]) == (162.56, 90.7185)
     assert screening.answers["annual_household_income"] == 45000
     expect(page.locator("figure.icon-array")).to_have_count(2)
     expect(page.get_by_role("img", name="People with answers like yours")).to_be_visible()
