@@ -13,8 +13,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts.models import User
-from accounts.selectors import user_email_taken
-from accounts.services import EMAIL_TAKEN, country_or_blank, password_validate, user_register
+from accounts.services import country_or_blank, password_validate, user_sign_up
 from core.api import StrictBooleanField, StrictCharField, StrictEmailField
 from core.openapi import ErrorSerializer, ValidationErrorSerializer
 from core.throttling import ResilientScopedRateThrottle
@@ -46,6 +45,13 @@ class CountryCodeField(StrictCharField):
 @extend_schema_field({"type": "boolean", "enum": [True]})
 class ConsentField(StrictBooleanField):
     """A box the person must tick: only true is accepted (false is refused with a message saying why)."""
+
+
+# One answer for an address with or without an account (OWASP Authentication Cheat Sheet).
+REGISTER_ACCEPTED = gettext_lazy(
+    "If this address can be used, the account is ready: sign in with it. We have sent an email to the address "
+    "either way."
+)
 
 
 class RegisterApi(AuthThrottleMixin, APIView):
@@ -89,10 +95,8 @@ class RegisterApi(AuthThrottleMixin, APIView):
             return country_or_blank(value)
 
         def validate_email(self, value: str) -> str:
-            value = User.objects.normalize_email(value)
-            if user_email_taken(email=value):
-                raise serializers.ValidationError(EMAIL_TAKEN)
-            return value
+            # Never whether it has an account: that is answered the same way (accounts.services.user_sign_up).
+            return User.objects.normalize_email(value)
 
         def validate_password(self, value: str) -> str:
             # The similarity check needs the person: the email and display name as sent (a field error here
@@ -106,19 +110,24 @@ class RegisterApi(AuthThrottleMixin, APIView):
                 raise serializers.ValidationError(error.messages) from error
             return value
 
-    class RegisterOutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
-        email = serializers.EmailField()
-        display_name = serializers.CharField()
+    class RegisterAcceptedSerializer(serializers.Serializer):
+        message = serializers.CharField(
+            help_text="The same for an address with or without an account: sign in with it; an e-mail was sent."
+        )
 
     @extend_schema(
         request=RegisterInputSerializer,
         responses={
-            201: RegisterOutputSerializer,
+            202: OpenApiResponse(
+                RegisterAcceptedSerializer,
+                "The same answer whether or not the address already has an account: a new address now has its "
+                "account (sign in at auth/token/) and a welcome e-mail; for an address with an account nothing "
+                "changes and its owner gets an e-mail saying someone tried",
+            ),
             400: OpenApiResponse(
                 ValidationErrorSerializer,
-                "A value refused (named under extra.fields): an email already registered, a password the "
-                "password rules refuse, a consent not given",
+                "A value refused (named under extra.fields): an email that is not one, a password the password "
+                "rules refuse, a consent not given",
             ),
         },
         summary="Create an account",
@@ -127,14 +136,17 @@ class RegisterApi(AuthThrottleMixin, APIView):
         data = self.RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        user = user_register(
+        user_sign_up(
             email=fields["email"],
             password=fields["password"],
             display_name=fields["display_name"],
             language=get_language(),
             country=fields["country"],
+            domain=request.get_host(),
+            use_https=request.is_secure(),
         )
-        return Response(self.RegisterOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+        body = {"message": REGISTER_ACCEPTED}
+        return Response(self.RegisterAcceptedSerializer(body).data, status=status.HTTP_202_ACCEPTED)
 
 
 BAD_CREDENTIALS = OpenApiResponse(ErrorSerializer, "The email and password do not match an account")

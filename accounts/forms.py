@@ -7,7 +7,6 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.selectors import user_email_taken
 from accounts.services import password_validate
 from core.models import COUNTRIES
 
@@ -79,10 +78,8 @@ class SignupForm(forms.Form):
         self.fields["country"].choices = country_choices()
 
     def clean_email(self) -> str:
-        email = User.objects.normalize_email(self.cleaned_data["email"])
-        if user_email_taken(email=email):
-            raise forms.ValidationError(_("An account with this email address already exists. Try logging in."))
-        return email
+        # Never whether it has an account: that is answered the same way (accounts.services.user_sign_up).
+        return User.objects.normalize_email(self.cleaned_data["email"])
 
     def clean(self) -> dict:
         data = super().clean()

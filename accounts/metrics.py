@@ -3,8 +3,11 @@
 from prometheus_client import Counter
 
 EMAILS = Counter(
-    "mhc_account_emails_total", "Account e-mails (password reset), by kind and outcome", ["kind", "outcome"]
+    "mhc_account_emails_total",
+    "Account e-mails (password reset, welcome, sign-up with a taken address), by kind and outcome",
+    ["kind", "outcome"],
 )
 
-for _outcome in ("sent", "retried", "failed"):
-    EMAILS.labels(kind="password_reset", outcome=_outcome)
+for _kind in ("password_reset", "welcome", "signup_existing"):
+    for _outcome in ("sent", "retried", "failed"):
+        EMAILS.labels(kind=_kind, outcome=_outcome)

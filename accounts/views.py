@@ -2,23 +2,28 @@ import math
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.forms import CountryForm, EmailLoginForm, SignupForm
-from accounts.services import language_or_blank, user_register, user_set_country, user_set_language
+from accounts.services import language_or_blank, user_set_country, user_set_language, user_sign_up
 from core.middleware import LANGUAGE_SESSION_KEY
 from core.models import COUNTRIES
 from core.selectors import HELP_COUNTRY_COOKIE, HELP_COUNTRY_NONE
 from core.throttling import AuthRateThrottle, auth_rate_limited
+
+# One message for an address with or without an account (OWASP Authentication Cheat Sheet).
+SIGNED_UP = gettext_lazy(
+    "If this address can be used, your account is ready: sign in. We have sent you an email either way."
+)
 
 
 @auth_rate_limited
@@ -27,18 +32,23 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("home")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = user_register(
+        user_sign_up(
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password1"],
             display_name=form.cleaned_data["display_name"],
             language=translation.get_language(),
             country=form.cleaned_data["country"],
-            # What the visitor chose to keep before signing up (a symptom check) becomes the account's own.
+            # What the visitor chose to keep before signing up (a symptom check) becomes a new account's own.
             session=request.session,
+            domain=request.get_host(),
+            use_https=request.is_secure(),
         )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, _("Welcome! Your account is ready and your welcome credits are in your wallet."))
-        return redirect(_safe_next(request) or "home")
+        # The same page and words for a new address and for one with an account, and no one is signed in: signing
+        # the new person in was the difference that told a stranger whether an address had an account.
+        messages.success(request, SIGNED_UP)
+        next_url = _safe_next(request)
+        login_url = reverse("accounts:login")
+        return redirect(f"{login_url}?{urlencode({'next': next_url})}" if next_url else login_url)
     return render(request, "accounts/signup.html", {"form": form})
 
 

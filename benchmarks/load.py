@@ -136,7 +136,7 @@ def virtual_user(base_url: str, deadline: float, stats: Stats, seed: int) -> Non
     rng = random.Random(seed)
     client = Client(base_url, stats)
     email, password = f"load-{uuid.uuid4().hex[:12]}@example.com", f"load-{uuid.uuid4().hex}"
-    client.call("register", "POST", "/auth/register/", {"email": email, "password": password, **CONSENT}, expect=(201,))
+    client.call("register", "POST", "/auth/register/", {"email": email, "password": password, **CONSENT}, expect=(202,))
     status, tokens = client.call("login", "POST", "/auth/token/", {"email": email, "password": password})
     if status != 200:
         return

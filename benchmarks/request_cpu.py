@@ -211,7 +211,7 @@ def main() -> None:
         "/api/v1/auth/register/",
         {"email": email, "password": password, "confirm_adult": True, "accept_privacy": True},
     )
-    if status != 201:
+    if status != 202:
         raise RuntimeError(f"registration answered {status}")
     _, tokens = client.call("POST", "/api/v1/auth/token/", {"email": email, "password": password})
     auth = {"Authorization": f"Bearer {tokens['access']}"}

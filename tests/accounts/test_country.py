@@ -117,7 +117,7 @@ def test_registering_through_the_api_may_give_the_country(api_client):
         "country": "es",
     }
 
-    assert api_client.post(reverse("api-register"), body, format="json").status_code == 201
+    assert api_client.post(reverse("api-register"), body, format="json").status_code == 202
     assert User.objects.get().country == "ES"
 
 

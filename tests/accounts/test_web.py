@@ -7,7 +7,7 @@ from accounts.models import User
 pytestmark = pytest.mark.django_db
 
 
-def test_signing_up_logs_the_person_in_with_their_welcome_credits(client, settings):
+def test_signing_up_makes_the_account_with_its_welcome_credits_and_sends_to_the_login(client, settings):
     response = client.post(
         reverse("accounts:signup"),
         {
@@ -24,8 +24,14 @@ def test_signing_up_logs_the_person_in_with_their_welcome_credits(client, settin
     user = User.objects.get()
     assert user.email == "bo@example.com"
     assert user.wallet.available == settings.WELCOME_CREDITS
-    assert response.context["user"] == user
-    assert "Welcome!" in response.content.decode()
+    # Not signed in: what a new address and a taken one answer must be the same (test_sign_up_taken_address.py).
+    assert response.redirect_chain == [(reverse("accounts:login"), 302)]
+    assert not response.context["user"].is_authenticated
+    assert "If this address can be used, your account is ready: sign in." in response.content.decode()
+    credentials = {"username": "bo@example.com", "password": "quiet-river-stone-7"}
+    signed_in = client.post(reverse("accounts:login"), credentials)
+    assert signed_in.status_code == 302
+    assert client.get(reverse("billing:credits")).context["user"] == user
 
 
 def test_signup_keeps_what_was_typed_and_says_what_is_wrong(client, member):
@@ -41,7 +47,7 @@ def test_signup_keeps_what_was_typed_and_says_what_is_wrong(client, member):
 
     assert response.status_code == 200
     form = response.context["form"]
-    assert form.errors["email"] == ["An account with this email address already exists. Try logging in."]
+    assert "email" not in form.errors  # never whether the address has an account
     assert form.errors["password2"] == ["The two passwords are not the same."]
     assert 'value="Sam"' in response.content.decode()
     assert User.objects.count() == 1

@@ -102,6 +102,12 @@ def test_the_main_flow_reads_entirely_in_the_chosen_language(live_server, browse
     page.locator("main form button[type=submit]").click()
     expect(page.locator(".messages .message.success")).to_be_visible()
     assert in_thread(lambda: User.objects.get(email=email).language) == language
+    # To the login page, in the language, whether or not the address had an account: sign in once.
+    _no_english_left(page, language)
+    page.locator("#id_username").fill(email)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator(".messages .message.success")).to_be_visible()
 
     # The questionnaire with one mistake: the message is in the language, beside the question and in the summary.
     page.goto(url + "/check/")

@@ -321,7 +321,7 @@ class Client:
     def sign_up(self) -> None:
         for email in self.people:
             self._call("POST", "/api/v1/auth/register/", {"email": email, "password": PASSWORD, **CONSENT}, None,
-                       ok={201})  # fmt: skip
+                       ok={202})  # fmt: skip
             self._login(email)
 
     def _login(self, email: str) -> None:

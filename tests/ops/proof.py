@@ -112,7 +112,7 @@ def client_errors(stack: Stack, load) -> tuple:
     """A 401, a 404 and a 400, so the error panel has something to show."""
     client = load.Client(stack.web_url, load.Stats())
     email, password = f"ops-{uuid.uuid4().hex[:10]}@example.com", uuid.uuid4().hex
-    client.call("register", "POST", "/auth/register/", {"email": email, "password": password, **CONSENT}, expect=(201,))
+    client.call("register", "POST", "/auth/register/", {"email": email, "password": password, **CONSENT}, expect=(202,))
     anonymous, _ = client.call("history", "GET", "/screenings/", expect=(401,))
     _, tokens = client.call("login", "POST", "/auth/token/", {"email": email, "password": password})
     client.access = tokens["access"]
@@ -163,7 +163,7 @@ def check_redis_outage(stack: Stack, load) -> None:
     step("Redis stopped, then started again")
     client = load.Client(stack.web_url, load.Stats())
     email, password = f"ops-{uuid.uuid4().hex[:10]}@example.com", uuid.uuid4().hex
-    client.call("register", "POST", "/auth/register/", {"email": email, "password": password, **CONSENT}, expect=(201,))
+    client.call("register", "POST", "/auth/register/", {"email": email, "password": password, **CONSENT}, expect=(202,))
     _, tokens = client.call("login", "POST", "/auth/token/", {"email": email, "password": password})
     client.access = tokens["access"]
     stack.stop_redis()

@@ -256,11 +256,18 @@ def test_keeping_it_and_signing_up_makes_it_the_new_accounts_first_check(client)
 
     signed_up = sign_up(client, next=reverse("symptoms:index"))
 
+    # To the login page, as for an address that has an account (which never gets the check:
+    # tests/accounts/test_sign_up_taken_address.py), and from there back where the visitor was.
     assert signed_up.status_code == 302
-    assert signed_up["Location"] == reverse("symptoms:index")
+    assert signed_up["Location"] == f"{reverse('accounts:login')}?next=%2Fsymptoms%2F"
     user = User.objects.get(email="new@example.com")
     first = SymptomCheck.objects.get(owner=user)
     assert (first.total, first.safety_flag) == (7, True)
+    assert UNSAVED_CHECK_SESSION_KEY not in client.session
+    logged_in = client.post(
+        signed_up["Location"], {"username": "new@example.com", "password": "quiet-river-stone-7", "next": "/symptoms/"}
+    )
+    assert logged_in["Location"] == reverse("symptoms:index")
     page = client.get(reverse("symptoms:index")).content.decode()
     assert reverse("symptoms:detail", args=[first.id]) in page
     assert UNSAVED_CHECK_SESSION_KEY not in client.session
