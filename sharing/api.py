@@ -11,11 +11,13 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import StrictBooleanField
 from core.openapi import ErrorSerializer, ValidationErrorSerializer
 from sharing.fhir import summary_bundle
 from sharing.models import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, ShareLink, ShareOpening
@@ -65,7 +67,7 @@ class ShareLinkCreateInputSerializer(serializers.Serializer):
     contents = serializers.ChoiceField(choices=ShareLink.Contents.choices, default=ShareLink.Contents.CHECKS)
     days = serializers.IntegerField(min_value=MIN_DAYS, max_value=MAX_DAYS, default=DEFAULT_DAYS)
     language = serializers.ChoiceField(choices=settings.LANGUAGES)
-    show_name = serializers.BooleanField(default=True)
+    show_name = StrictBooleanField(default=True)
 
 
 def _now() -> dict:
@@ -137,6 +139,8 @@ class FhirBundleApi(APIView):
         summary="All your symptom checks (and estimates) as one HL7 FHIR R4 Bundle",
     )
     def get(self, request: Request) -> HttpResponse:
-        estimates = request.query_params.get("estimates", "").lower() in {"1", "true"}
-        bundle = summary_bundle(user=request.user, include_estimates=estimates)
+        estimates = request.query_params.get("estimates", "false")
+        if estimates not in ("true", "false"):  # the schema's boolean, as a query string writes it
+            raise ValidationError({"estimates": [StrictBooleanField.default_error_messages["invalid"]]})
+        bundle = summary_bundle(user=request.user, include_estimates=estimates == "true")
         return HttpResponse(json.dumps(bundle, indent=2, ensure_ascii=False), content_type=CONTENT_TYPE)

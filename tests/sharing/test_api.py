@@ -82,3 +82,18 @@ def test_several_links_are_listed_newest_first(member_api, member):
     newer = share_link_create(user=member, language="es").link
     ids = [link["id"] for link in member_api.get(reverse("api-share-link-list")).json()["results"]]
     assert ids == [str(newer.id), str(older.id)]
+
+
+def test_the_bundle_takes_only_true_or_false_for_estimates(member_api):
+    for value in ("null", "1", "yes"):
+        response = member_api.get("/api/v1/me/fhir-bundle/", {"estimates": value})
+        assert response.status_code == 400, value
+        assert response.json()["extra"]["fields"]["estimates"] == ["Send true or false."]
+    assert member_api.get("/api/v1/me/fhir-bundle/", {"estimates": "true"}).status_code == 200
+
+
+def test_show_name_is_a_json_boolean_only(member_api):
+    response = member_api.post("/api/v1/share-links/", {"language": "en", "show_name": 0}, format="json")
+
+    assert response.status_code == 400
+    assert "show_name" in response.json()["extra"]["fields"]
