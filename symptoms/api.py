@@ -339,7 +339,14 @@ class SymptomCheckListCreateApi(ListAPIView):
             idempotency_parameter(
                 max_length=IDEMPOTENCY_KEY_MAX_LENGTH,
                 description="Repeat a request safely: the same key and body return the same check.",
-            )
+            ),
+            OpenApiParameter(
+                "Retry-After",
+                location=OpenApiParameter.HEADER,
+                type=int,
+                response=[429],
+                description="Seconds until one more check may be stored.",
+            ),
         ],
         responses={
             201: SymptomCheckSerializer,
@@ -357,6 +364,29 @@ class SymptomCheckListCreateApi(ListAPIView):
                 ],
             ),
             409: OpenApiResponse(ErrorSerializer, "This Idempotency-Key was used before with another body"),
+            429: OpenApiResponse(
+                ErrorSerializer,
+                "Past the person's volume limit, nothing stored: at most 20 checks in 24 hours and 6 in 10 minutes "
+                "(docs/symptoms.md#how-many-checks-a-day). `extra` names the limit (`checks`, `window_seconds`), "
+                "`retry_after` in seconds (also the Retry-After header) and `safety_flag`: whether these answers "
+                "would have opened the safety path, so a client still shows its crisis lines. A replay of an "
+                "Idempotency-Key is never refused.",
+                examples=[
+                    OpenApiExample(
+                        "20 in a day",
+                        value={
+                            "message": "You have sent 20 questionnaires in the last 24 hours, the most we store for "
+                            "one person in a day. They ask about the last 2 weeks, so answering more often does not "
+                            "tell more. Your answers were not stored; you can send them in 3 hours.",
+                            "extra": {
+                                "limit": {"checks": 20, "window_seconds": 86400},
+                                "retry_after": 9840,
+                                "safety_flag": False,
+                            },
+                        },
+                    )
+                ],
+            ),
         },
         examples=[
             OpenApiExample("A PHQ-9", value={"instrument": "phq9", "answers": PHQ9_EXAMPLE_ANSWERS}, request_only=True),

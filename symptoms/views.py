@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core.selectors import help_resources_for_request
-from symptoms.exceptions import IdempotencyConflict, SymptomAnswersRejected
+from symptoms.exceptions import IdempotencyConflict, SymptomAnswersRejected, SymptomCheckLimitReached
 from symptoms.fhir import CONTENT_TYPE, questionnaire_response, questionnaire_response_bundle
 from symptoms.forms import SymptomCheckForm
 from symptoms.instruments import INSTRUMENTS, Instrument
@@ -71,11 +71,30 @@ def new(request: HttpRequest, instrument_key: str) -> HttpResponse:
             form.add_error(None, _("You already sent this form with other answers. Check them and send it again."))
         except SymptomAnswersRejected as error:
             form.add_answer_errors(error.extra.get("fields", {}))
+        except SymptomCheckLimitReached as refused:
+            return _over_the_limit(request, form, instrument, refused)
         else:
             if not submission.created:
                 messages.info(request, _("You had already sent these answers, so here is that result."))
             return redirect("symptoms:detail", check_id=submission.check.id)
     return render(request, "symptoms/new.html", {"form": form, "instrument": instrument})
+
+
+def _over_the_limit(
+    request: HttpRequest, form: SymptomCheckForm, instrument: Instrument, refused: SymptomCheckLimitReached
+) -> HttpResponse:
+    """The same form with the answers kept and the limit in words; help first whatever the answers, and the safety
+    path's crisis lines first when they would have opened it: a limit never stands between a person and help."""
+    context = {
+        "form": form,
+        "instrument": instrument,
+        "over_the_limit": refused.message,
+        "safety_flag": refused.safety_flag,
+        "help_resources": help_resources_for_request(request),
+    }
+    response = render(request, "symptoms/new.html", context, status=429)
+    response["Retry-After"] = str(refused.retry_after)
+    return response
 
 
 @never_cache
