@@ -42,9 +42,9 @@ def latest_estimate(*, user: User) -> Screening | None:
     return screening_list(user=user).filter(status=Screening.Status.DONE).first()
 
 
-def estimate_list(*, user: User) -> list[Screening]:
-    """Every finished life-factor estimate, oldest first, for the FHIR bundle."""
-    return list(screening_list(user=user).filter(status=Screening.Status.DONE).order_by("created_at"))
+def estimates(*, user: User) -> QuerySet[Screening]:
+    """Every finished life-factor estimate, oldest first, for the FHIR bundle's pages."""
+    return screening_list(user=user).filter(status=Screening.Status.DONE).order_by("created_at", "id")
 
 
 def shared_summary(*, link: ShareLink) -> dict[str, Any]:
