@@ -25,9 +25,9 @@ from core.throttling import ResilientSimpleRateThrottle, too_many_attempts
 from sharing.fhir import summary_bundle
 from sharing.forms import ShareLinkForm
 from sharing.models import ShareLink, ShareOpening
-from sharing.selectors import share_link_list, shared_summary
+from sharing.selectors import fhir_file_parts, share_link_list, shared_summary
 from sharing.services import share_link_create, share_link_open, share_link_revoke, token_hash
-from symptoms.fhir import CONTENT_TYPE, BundlePage, PageNotFound, bundle_page, page_url_for
+from symptoms.fhir import CONTENT_TYPE, MAX_PAGE_SIZE, BundlePage, PageNotFound, bundle_page, page_url_for
 
 
 class ShareLinkOpeningThrottle(ResilientSimpleRateThrottle):
@@ -76,6 +76,11 @@ def manage(request: HttpRequest) -> HttpResponse:
         "links": share_link_list(user=request.user),
         "now": timezone.now(),
         "created": created,
+        # A long history downloads in several files (docs/sharing.md#fhir-bundle-pages): each offered by number.
+        "fhir_parts": {
+            kind: range(1, parts + 1) for kind, parts in fhir_file_parts(user=request.user, size=MAX_PAGE_SIZE).items()
+        },
+        "fhir_part_size": MAX_PAGE_SIZE,
     }
     if created is not None:
         url = request.build_absolute_uri(reverse("sharing:shared", args=[created.token]))

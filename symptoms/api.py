@@ -29,6 +29,7 @@ from symptoms.change import CheckChange, Comparison
 from symptoms.exceptions import SymptomAnswersRejected
 from symptoms.fhir import CONTENT_TYPE, questionnaire_response
 from symptoms.instruments import INSTRUMENTS, PHQ9, Instrument, Item, Option, instrument_schema
+from symptoms.limits import BURST, DAILY
 from symptoms.models import SymptomCheck
 from symptoms.selectors import symptom_changes, symptom_check_get, symptom_check_list
 from symptoms.services import symptom_check_submit
@@ -366,8 +367,9 @@ class SymptomCheckListCreateApi(ListAPIView):
             409: OpenApiResponse(ErrorSerializer, "This Idempotency-Key was used before with another body"),
             429: OpenApiResponse(
                 ErrorSerializer,
-                "Past the person's volume limit, nothing stored: at most 20 checks in 24 hours and 6 in 10 minutes "
-                "(docs/symptoms.md#how-many-checks-a-day). `extra` names the limit (`checks`, `window_seconds`), "
+                f"Past the person's volume limit, nothing stored: at most {DAILY.checks} checks in 24 hours and "
+                f"{BURST.checks} in {BURST.window.seconds // 60} minutes (docs/symptoms.md#how-many-checks-a-day). "
+                "`extra` names the limit (`checks`, `window_seconds`), "
                 "`retry_after` in seconds (also the Retry-After header) and `safety_flag`: whether these answers "
                 "would have opened the safety path, so a client still shows its crisis lines. A replay of an "
                 "Idempotency-Key is never refused.",

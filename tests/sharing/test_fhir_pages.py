@@ -173,3 +173,22 @@ def test_a_bad_count_or_a_page_past_the_last_is_refused_in_the_one_error_shape(m
     assert web_bad.status_code == 400
     assert web_bad.json()["extra"]["fields"]["_count"] == ["Send a whole number of 1 or more."]
     assert client.get(reverse("sharing:fhir-bundle") + "?page=3").status_code == 404
+
+
+def test_the_schema_documents_the_page_parameters(api_client):
+    schema = api_client.get(reverse("api-schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    operation = schema["paths"]["/api/v1/me/fhir-bundle/"]["get"]
+    parameters = {parameter["name"]: parameter for parameter in operation["parameters"]}
+    assert parameters["_count"]["schema"] == {"type": "integer", "minimum": 1}
+    assert f"at most {MAX_PAGE_SIZE}" in parameters["_count"]["description"]
+    assert parameters["page"]["schema"] == {"type": "integer", "minimum": 1}
+    assert {"400", "404"} <= set(operation["responses"])
+
+
+def test_the_sharing_page_offers_every_part_of_a_long_history(client, member):
+    many_checks(member, MAX_PAGE_SIZE + 1)
+    client.force_login(member)
+    html = client.get(reverse("sharing:manage")).content.decode()
+    assert "it comes in several files of up to 100 checks or estimates each" in html
+    assert f'href="{reverse("sharing:fhir-bundle")}?_count=100&amp;page=2" download>Part 2</a>' in html
+    assert "page=3" not in html

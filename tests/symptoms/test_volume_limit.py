@@ -122,3 +122,11 @@ def test_a_refused_phq9_with_item_9_above_0_still_opens_with_the_crisis_lines(cl
     assert html.index('id="safety"') < html.index('id="help"') < html.index('id="over-the-limit"')
     assert 'href="tel:988"' in html
     assert 'name="phq9_9" value="1" id="id_phq9_9_1" checked' in html
+
+
+def test_the_schema_documents_the_429_with_its_retry_after(api_client):
+    schema = api_client.get(reverse("api-schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    refused = schema["paths"]["/api/v1/symptom-checks/"]["post"]["responses"]["429"]
+    assert "at most 20 checks in 24 hours and 6 in 10 minutes" in refused["description"]
+    assert refused["headers"]["Retry-After"]["schema"] == {"type": "integer"}
+    assert refused["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
