@@ -36,7 +36,7 @@ def error_body(message: str | Promise, extra: dict[str, Any] | None = None) -> d
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
-        return Response(error_body(exc.message, exc.extra), status=exc.status_code)
+        return Response(error_body(exc.message, exc.extra), status=exc.status_code, headers=exc.headers or None)
     if isinstance(exc, DATABASE_OUTAGE_ERRORS):
         # The database is down or unreachable: a temporary condition, not a bug; the client may retry.
         logger.warning("database unavailable", extra={"error_type": type(exc).__name__})

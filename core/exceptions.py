@@ -14,6 +14,8 @@ class ApplicationError(Exception):
     def __init__(self, message: str | None = None, *, extra: dict[str, Any] | None = None) -> None:
         self.message = message or self.default_message
         self.extra = extra or {}
+        # Response headers the refusal needs (a 429's Retry-After); the API's exception handler sends them.
+        self.headers: dict[str, str] = {}
         super().__init__(self.message)
 
 

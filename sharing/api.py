@@ -8,10 +8,11 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,7 +25,16 @@ from sharing.models import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, ShareLink, ShareOpe
 from sharing.selectors import share_link_get, share_link_list
 from sharing.services import share_link_create, share_link_revoke
 from symptoms.api import FhirContentNegotiation
-from symptoms.fhir import CONTENT_TYPE
+from symptoms.fhir import (
+    CONTENT_TYPE,
+    COUNT_PARAMETER,
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    PAGE_PARAMETER,
+    PageNotFound,
+    bundle_page,
+    page_url_for,
+)
 
 
 class ShareOpeningSerializer(serializers.ModelSerializer):
@@ -127,20 +137,44 @@ class FhirBundleApi(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("estimates", type=bool, required=False, description="Add the life-factor estimates")
+            OpenApiParameter("estimates", type=bool, required=False, description="Add the life-factor estimates"),
+            OpenApiParameter(
+                COUNT_PARAMETER,
+                type={"type": "integer", "minimum": 1},
+                required=False,
+                description=f"Records per page (a check with its total, or an estimate with its answers): "
+                f"{DEFAULT_PAGE_SIZE} unless asked; at most {MAX_PAGE_SIZE} are sent, whatever is asked.",
+            ),
+            OpenApiParameter(
+                PAGE_PARAMETER,
+                type={"type": "integer", "minimum": 1},
+                required=False,
+                description="Which page, from 1. Follow the Bundle's `next` link rather than counting.",
+            ),
         ],
         responses={
             (200, "application/fhir+json"): OpenApiResponse(
                 response=OpenApiTypes.OBJECT,
-                description="A FHIR R4 collection Bundle: QuestionnaireResponses, their totals as Observations, "
-                "RiskAssessments (with estimates=true), the Patient, the software as a Device and a Provenance",
+                description="One page of a FHIR R4 collection Bundle: QuestionnaireResponses (checks oldest first, "
+                "then estimates), their totals as Observations, RiskAssessments (with estimates=true), and on "
+                "every page the Patient, the software as a Device and a Provenance for the page's resources, so "
+                "each page is filed alone. `link` holds `self`, `first`, `previous`, `next` and `last` "
+                "(docs/sharing.md#fhir-bundle-pages)",
             )
         },
-        summary="All your symptom checks (and estimates) as one HL7 FHIR R4 Bundle",
+        summary="Your symptom checks (and estimates) as HL7 FHIR R4 Bundles, a page at a time",
     )
     def get(self, request: Request) -> HttpResponse:
         estimates = request.query_params.get("estimates", "false")
         if estimates not in ("true", "false"):  # the schema's boolean, as a query string writes it
             raise ValidationError({"estimates": [StrictBooleanField.default_error_messages["invalid"]]})
-        bundle = summary_bundle(user=request.user, include_estimates=estimates == "true")
+        try:
+            bundle = summary_bundle(
+                user=request.user,
+                include_estimates=estimates == "true",
+                page=bundle_page(request.query_params),
+                url=page_url_for(request),
+            )
+        except PageNotFound as error:
+            raise NotFound(_("There is no such page.")) from error
         return HttpResponse(json.dumps(bundle, indent=2, ensure_ascii=False), content_type=CONTENT_TYPE)

@@ -12,12 +12,17 @@ Sources (checked 2026-12-07):
 - RiskAssessment, Provenance (agent type from http://terminology.hl7.org/CodeSystem/provenance-participant-type),
   Device: FHIR R4 (4.0.1). fhir.resources' R4B models check every resource (R4B left these unchanged from R4).
 
-Every reference is a `urn:uuid:` fullUrl of an entry of the same Bundle.
+Every reference is a `urn:uuid:` fullUrl of an entry of the same Bundle. A person's records come in pages
+(symptoms.fhir: `_count`, `page`, Bundle.link): the checks oldest first, then the estimates oldest first. Each page
+is a Bundle of its own that an EHR can file alone: it carries the Patient and the Device its resources point at,
+and a Provenance for its own resources. The Patient's id is the same on every page of a request (derived from the
+share link, or from the account for the owner's own download), so the pages of one export join up.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -26,8 +31,8 @@ from django.utils.translation import gettext, override
 from fhir.resources.R4B.bundle import Bundle
 
 from screening.models import Screening
-from sharing.selectors import estimate_list
-from symptoms.fhir import questionnaire_response
+from sharing.selectors import estimates
+from symptoms.fhir import BundlePage, page_count, page_links, questionnaire_response
 from symptoms.instruments import LOINC
 from symptoms.models import SymptomCheck
 from symptoms.selectors import symptom_check_list
@@ -177,11 +182,16 @@ def _agent(code: str, display: str, who: str, on_behalf_of: str | None = None) -
     return agent
 
 
+def _provenance_id(kind: str, targets: list[str]) -> str:
+    # The same page of the same records gives the same Provenance: filing a page twice does not add another.
+    return str(uuid.uuid5(_NAMESPACE, f"provenance:{kind}:{','.join(targets)}"))
+
+
 def _reported_provenance(targets: list[str], patient_id: str, device_id: str) -> dict[str, Any]:
     """The answers and their totals: reported by the patient (author), through this software (assembler)."""
     return {
         "resourceType": "Provenance",
-        "id": str(uuid.uuid4()),
+        "id": _provenance_id("reported", targets),
         "target": [_ref(target) for target in targets],
         "recorded": timezone.now().isoformat(),
         "agent": [
@@ -195,7 +205,7 @@ def _estimated_provenance(targets: list[str], patient_id: str, device_id: str) -
     """The estimates: worked out by this software (author) from what the patient reported (informant)."""
     return {
         "resourceType": "Provenance",
-        "id": str(uuid.uuid4()),
+        "id": _provenance_id("estimated", targets),
         "target": [_ref(target) for target in targets],
         "recorded": timezone.now().isoformat(),
         "agent": [_agent("author", "Author", device_id), _agent("informant", "Informant", patient_id)],
@@ -206,41 +216,66 @@ def summary_bundle(
     *,
     user: User,
     include_estimates: bool,
+    page: BundlePage,
+    url: Callable[[dict[str, int]], str],
+    patient_key: str = "",
     show_name: bool = True,
     show_email: bool = False,
     language: str | None = None,
 ) -> dict[str, Any]:
-    """The Bundle for `user`: texts in `language` (default: the active one), codes' displays in English."""
+    """One page of the Bundle for `user`: texts in `language` (default: the active one), codes' displays in
+    English. `url(query)` makes the page links' URLs; `patient_key` (a share link's id) makes the Patient's id, the
+    account's id when empty. Raises symptoms.fhir.PageNotFound past the last page."""
+    checks = symptom_check_list(user=user).order_by("created_at", "id")
+    screenings = estimates(user=user) if include_estimates else None
+    checks_count = checks.count()
+    pages = page_count(records=checks_count + (screenings.count() if screenings is not None else 0), page=page)
+    first, stop = page.offset, page.offset + page.size
+    page_checks = list(checks[first:stop]) if first < checks_count else []
+    page_estimates: list[Screening] = []
+    if screenings is not None and stop > checks_count:  # the estimates follow the checks
+        page_estimates = list(screenings[max(0, first - checks_count) : stop - checks_count])
+    patient_id = str(uuid.uuid5(_NAMESPACE, f"patient:{patient_key or f'account:{user.pk}'}"))
     with override(language) if language else nullcontext():
-        resources = _resources(user, include_estimates=include_estimates, show_name=show_name, show_email=show_email)
+        resources = _resources(
+            user, page_checks, page_estimates, patient_id=patient_id, show_name=show_name, show_email=show_email
+        )
     bundle = {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),
         "type": "collection",
         "timestamp": timezone.now().isoformat(),
+        "link": page_links(page=page, pages=pages, url=url),
         "entry": [{"fullUrl": _urn(resource["id"]), "resource": resource} for resource in resources],
     }
     return Bundle.model_validate(bundle).model_dump(mode="json", exclude_none=True)
 
 
-def _resources(user: User, *, include_estimates: bool, show_name: bool, show_email: bool) -> list[dict[str, Any]]:
-    patient_id, device_id = str(uuid.uuid4()), str(uuid.uuid5(_NAMESPACE, "device"))
+def _resources(
+    user: User,
+    checks: list[SymptomCheck],
+    screenings: list[Screening],
+    *,
+    patient_id: str,
+    show_name: bool,
+    show_email: bool,
+) -> list[dict[str, Any]]:
+    device_id = str(uuid.uuid5(_NAMESPACE, "device"))
     resources = [_patient(patient_id, user, show_name=show_name, show_email=show_email), _device(device_id)]
     reported: list[str] = []
     estimated: list[str] = []
-    for check in symptom_check_list(user=user).order_by("created_at"):
+    for check in checks:
         response = questionnaire_response(check)
         response.update({"subject": _ref(patient_id), "author": _ref(patient_id), "source": _ref(patient_id)})
         observation = _total_observation(check, response["id"], patient_id)
         resources += [response, observation]
         reported += [response["id"], observation["id"]]
-    if include_estimates:
-        for screening in estimate_list(user=user):
-            answers = _estimate_answers(screening, patient_id)
-            assessment = _risk_assessment(screening, answers["id"], patient_id)
-            resources += [answers, assessment]
-            reported.append(answers["id"])
-            estimated.append(assessment["id"])
+    for screening in screenings:
+        answers = _estimate_answers(screening, patient_id)
+        assessment = _risk_assessment(screening, answers["id"], patient_id)
+        resources += [answers, assessment]
+        reported.append(answers["id"])
+        estimated.append(assessment["id"])
     resources.append(_reported_provenance(reported or [patient_id], patient_id, device_id))
     if estimated:
         resources.append(_estimated_provenance(estimated, patient_id, device_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -13,7 +14,13 @@ from screening.results import estimate_range, in_100_words
 from screening.selectors import screening_list
 from sharing.models import ShareLink, ShareOpening
 from symptoms.change import rule_sets_in_words
-from symptoms.selectors import SUMMARY_TREND_CHECKS, summary_rows, symptom_changes, symptom_item_trend
+from symptoms.selectors import (
+    SUMMARY_TREND_CHECKS,
+    summary_rows,
+    symptom_changes,
+    symptom_check_list,
+    symptom_item_trend,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -42,9 +49,16 @@ def latest_estimate(*, user: User) -> Screening | None:
     return screening_list(user=user).filter(status=Screening.Status.DONE).first()
 
 
-def estimate_list(*, user: User) -> list[Screening]:
-    """Every finished life-factor estimate, oldest first, for the FHIR bundle."""
-    return list(screening_list(user=user).filter(status=Screening.Status.DONE).order_by("created_at"))
+def estimates(*, user: User) -> QuerySet[Screening]:
+    """Every finished life-factor estimate, oldest first, for the FHIR bundle's pages."""
+    return screening_list(user=user).filter(status=Screening.Status.DONE).order_by("created_at", "id")
+
+
+def fhir_file_parts(*, user: User, size: int) -> dict[str, int]:
+    """How many files of `size` records the owner's FHIR download takes, without and with the estimates."""
+    checks = symptom_check_list(user=user).count()
+    with_estimates = checks + estimates(user=user).count()
+    return {"checks": max(1, math.ceil(checks / size)), "estimates": max(1, math.ceil(with_estimates / size))}
 
 
 def shared_summary(*, link: ShareLink) -> dict[str, Any]:

@@ -99,8 +99,11 @@ def client_kind(user_agent: str) -> str:
     return ShareOpening.Client.OTHER
 
 
-def share_link_open(*, token: str, user_agent: str, format: str = ShareOpening.Format.PAGE) -> ShareLink | None:
-    """The live link for a token, with the opening recorded; None for an unknown, expired or revoked one.
+def share_link_open(
+    *, token: str, user_agent: str, format: str = ShareOpening.Format.PAGE, record: bool = True
+) -> ShareLink | None:
+    """The live link for a token, with the opening recorded (unless `record` is False: a FHIR Bundle's later
+    pages are the same opening as its first); None for an unknown, expired or revoked one.
 
     Every token goes through the same steps (hash, one indexed lookup, a constant-time comparison), so an unknown
     token cannot be told from an expired or revoked one by the answer or its time class.
@@ -111,6 +114,7 @@ def share_link_open(*, token: str, user_agent: str, format: str = ShareOpening.F
     matches = hmac.compare_digest(stored, digest) and len(token) <= TOKEN_MAX_LENGTH
     if link is None or not matches or not link.is_live(timezone.now()):
         return None
-    ShareOpening.objects.create(link=link, client=client_kind(user_agent), format=format)
-    logger.info("share link opened", extra={"share_link_id": str(link.id), "format": format})
+    if record:
+        ShareOpening.objects.create(link=link, client=client_kind(user_agent), format=format)
+        logger.info("share link opened", extra={"share_link_id": str(link.id), "format": format})
     return link

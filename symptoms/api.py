@@ -29,6 +29,7 @@ from symptoms.change import CheckChange, Comparison
 from symptoms.exceptions import SymptomAnswersRejected
 from symptoms.fhir import CONTENT_TYPE, questionnaire_response
 from symptoms.instruments import INSTRUMENTS, PHQ9, Instrument, Item, Option, instrument_schema
+from symptoms.limits import BURST, DAILY
 from symptoms.models import SymptomCheck
 from symptoms.selectors import symptom_changes, symptom_check_get, symptom_check_list
 from symptoms.services import symptom_check_submit
@@ -339,7 +340,14 @@ class SymptomCheckListCreateApi(ListAPIView):
             idempotency_parameter(
                 max_length=IDEMPOTENCY_KEY_MAX_LENGTH,
                 description="Repeat a request safely: the same key and body return the same check.",
-            )
+            ),
+            OpenApiParameter(
+                "Retry-After",
+                location=OpenApiParameter.HEADER,
+                type=int,
+                response=[429],
+                description="Seconds until one more check may be stored.",
+            ),
         ],
         responses={
             201: SymptomCheckSerializer,
@@ -357,6 +365,30 @@ class SymptomCheckListCreateApi(ListAPIView):
                 ],
             ),
             409: OpenApiResponse(ErrorSerializer, "This Idempotency-Key was used before with another body"),
+            429: OpenApiResponse(
+                ErrorSerializer,
+                f"Past the person's volume limit, nothing stored: at most {DAILY.checks} checks in 24 hours and "
+                f"{BURST.checks} in {BURST.window.seconds // 60} minutes (docs/symptoms.md#how-many-checks-a-day). "
+                "`extra` names the limit (`checks`, `window_seconds`), "
+                "`retry_after` in seconds (also the Retry-After header) and `safety_flag`: whether these answers "
+                "would have opened the safety path, so a client still shows its crisis lines. A replay of an "
+                "Idempotency-Key is never refused.",
+                examples=[
+                    OpenApiExample(
+                        "20 in a day",
+                        value={
+                            "message": "You have sent 20 questionnaires in the last 24 hours, the most we store for "
+                            "one person in a day. They ask about the last 2 weeks, so answering more often does not "
+                            "tell more. Your answers were not stored; you can send them in 3 hours.",
+                            "extra": {
+                                "limit": {"checks": 20, "window_seconds": 86400},
+                                "retry_after": 9840,
+                                "safety_flag": False,
+                            },
+                        },
+                    )
+                ],
+            ),
         },
         examples=[
             OpenApiExample("A PHQ-9", value={"instrument": "phq9", "answers": PHQ9_EXAMPLE_ANSWERS}, request_only=True),

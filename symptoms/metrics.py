@@ -13,7 +13,13 @@ SCORED_WITHOUT_ACCOUNT = Counter(
 )
 # How often the safety path (crisis resources before the score) opens. Deliberately without any label.
 SAFETY_PATH = Counter("mhc_symptom_safety_path_total", "Symptom checks that opened the safety path")
+# Checks refused past a person's volume limit (symptoms.limits), by limit ("day" or "burst").
+REFUSED_OVER_LIMIT = Counter(
+    "mhc_symptom_checks_refused_over_limit_total", "Symptom checks refused past a volume limit", ["limit"]
+)
 
 for _key in INSTRUMENTS:
     SUBMITTED.labels(instrument=_key)
     SCORED_WITHOUT_ACCOUNT.labels(instrument=_key)
+for _limit in ("day", "burst"):
+    REFUSED_OVER_LIMIT.labels(limit=_limit)

@@ -11,10 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import InvalidToken
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from core.fields import health_data_fernet
@@ -24,8 +28,10 @@ from symptoms.exceptions import (
     InstrumentNotOffered,
     SymptomAnswersInvalid,
     SymptomAnswersRejected,
+    SymptomCheckLimitReached,
 )
 from symptoms.instruments import INSTRUMENTS, Instrument, score, validate_answers
+from symptoms.limits import VOLUME_LIMITS
 from symptoms.models import SymptomCheck
 
 if TYPE_CHECKING:
@@ -60,16 +66,19 @@ def symptom_check_submit(
     *, user: User, instrument_key: str, answers: Any, idempotency_key: str = ""
 ) -> SymptomSubmission:
     """Score one questionnaire for its owner. The same Idempotency-Key and body return the earlier check;
-    the same key with another body is refused."""
+    the same key with another body is refused. A new check past the person's volume limits (symptoms.limits) is
+    refused with SymptomCheckLimitReached, and nothing is stored."""
     instrument, cleaned = _validated(instrument_key, answers)
     result = score(instrument, cleaned)
-    check, created = idempotent_create(
-        model=SymptomCheck,
-        owner=user,
-        key=idempotency_key,
-        # What a repeated Idempotency-Key must repeat: the instrument and the validated answers.
-        content={"instrument": instrument.key, "answers": cleaned},
-        create=lambda fingerprint: SymptomCheck.objects.create(
+
+    def create(fingerprint: str) -> SymptomCheck:
+        # Inside idempotent_create's transaction. The person's row is locked first, so two submissions for the
+        # last slot take turns: the second counts the first's check. FOR NO KEY UPDATE (not FOR UPDATE) leaves
+        # other rows that point at the person (a screening, a ledger entry) free to be written meanwhile.
+        list(get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk"))
+        # Stored first, counted after: a replay of a key whose check just took the last slot meets the unique
+        # (owner, idempotency_key) constraint here and is answered with that check, never refused.
+        check = SymptomCheck.objects.create(
             owner=user,
             instrument=instrument.key,
             answers=cleaned,
@@ -78,8 +87,25 @@ def symptom_check_submit(
             safety_flag=result.safety_flag,
             idempotency_key=idempotency_key,
             request_fingerprint=fingerprint,
-        ),
-    )
+        )
+        _refuse_past_the_limits(user=user, now=check.created_at, safety_flag=result.safety_flag)
+        return check
+
+    try:
+        check, created = idempotent_create(
+            model=SymptomCheck,
+            owner=user,
+            key=idempotency_key,
+            # What a repeated Idempotency-Key must repeat: the instrument and the validated answers.
+            content={"instrument": instrument.key, "answers": cleaned},
+            create=create,
+        )
+    except SymptomCheckLimitReached as refused:
+        metrics.REFUSED_OVER_LIMIT.labels(limit=refused.limit.key).inc()
+        logger.info(
+            "symptom check refused over the volume limit", extra={"user_id": user.pk, "limit": refused.limit.key}
+        )
+        raise
     if not created:
         return SymptomSubmission(check=check, created=False)
 
@@ -88,6 +114,27 @@ def symptom_check_submit(
         metrics.SAFETY_PATH.inc()  # counted apart, never logged: the log line below is the same for everyone
     logger.info("symptom check scored", extra={"symptom_check_id": str(check.id), "instrument": instrument.key})
     return SymptomSubmission(check=check, created=True)
+
+
+def _refuse_past_the_limits(*, user: User, now: datetime, safety_flag: bool) -> None:
+    """Raise (rolling back the check just stored) when it made one more than a limit allows in its window."""
+    counts = SymptomCheck.objects.filter(owner=user).aggregate(
+        **{limit.key: Count("pk", filter=Q(created_at__gt=now - limit.window)) for limit in VOLUME_LIMITS}
+    )
+    over = [limit for limit in VOLUME_LIMITS if counts[limit.key] > limit.checks]
+    if not over:
+        return
+    # The refusal names the limit that keeps the person waiting longest: they may send again once enough of the
+    # checks inside its window have left it (the oldest one, unless the limit was lowered meanwhile).
+    waits: dict[str, int] = {}
+    for limit in over:
+        in_window = SymptomCheck.objects.filter(owner=user, created_at__gt=now - limit.window)
+        leaves_last = in_window.order_by("created_at").values_list("created_at", flat=True)[
+            counts[limit.key] - limit.checks - 1
+        ]
+        waits[limit.key] = max(1, math.ceil((leaves_last + limit.window - now).total_seconds()))
+    limit = max(over, key=lambda limit: waits[limit.key])
+    raise SymptomCheckLimitReached(limit=limit, retry_after=waits[limit.key], safety_flag=safety_flag)
 
 
 def symptom_check_score(*, instrument_key: str, answers: Any) -> SymptomCheck:

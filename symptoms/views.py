@@ -12,7 +12,8 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -20,9 +21,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core.api import VALIDATION_MESSAGE, error_body
 from core.selectors import help_resources_for_request
-from symptoms.exceptions import IdempotencyConflict, SymptomAnswersRejected
-from symptoms.fhir import CONTENT_TYPE, questionnaire_response, questionnaire_response_bundle
+from symptoms.exceptions import IdempotencyConflict, SymptomAnswersRejected, SymptomCheckLimitReached
+from symptoms.fhir import (
+    CONTENT_TYPE,
+    PageNotFound,
+    bundle_page,
+    page_url_for,
+    questionnaire_response,
+    questionnaire_response_page,
+)
 from symptoms.forms import SymptomCheckForm
 from symptoms.instruments import INSTRUMENTS, Instrument
 from symptoms.selectors import symptom_change, symptom_check_get, symptom_check_list, symptom_latest
@@ -71,11 +80,30 @@ def new(request: HttpRequest, instrument_key: str) -> HttpResponse:
             form.add_error(None, _("You already sent this form with other answers. Check them and send it again."))
         except SymptomAnswersRejected as error:
             form.add_answer_errors(error.extra.get("fields", {}))
+        except SymptomCheckLimitReached as refused:
+            return _over_the_limit(request, form, instrument, refused)
         else:
             if not submission.created:
                 messages.info(request, _("You had already sent these answers, so here is that result."))
             return redirect("symptoms:detail", check_id=submission.check.id)
     return render(request, "symptoms/new.html", {"form": form, "instrument": instrument})
+
+
+def _over_the_limit(
+    request: HttpRequest, form: SymptomCheckForm, instrument: Instrument, refused: SymptomCheckLimitReached
+) -> HttpResponse:
+    """The same form with the answers kept and the limit in words; help first whatever the answers, and the safety
+    path's crisis lines first when they would have opened it: a limit never stands between a person and help."""
+    context = {
+        "form": form,
+        "instrument": instrument,
+        "over_the_limit": refused.message,
+        "safety_flag": refused.safety_flag,
+        "help_resources": help_resources_for_request(request),
+    }
+    response = render(request, "symptoms/new.html", context, status=429)
+    response["Retry-After"] = str(refused.retry_after)
+    return response
 
 
 @never_cache
@@ -123,8 +151,19 @@ def fhir(request: HttpRequest, check_id: UUID) -> HttpResponse:
 @never_cache
 @login_required
 def fhir_all(request: HttpRequest) -> HttpResponse:
-    checks = list(symptom_check_list(user=request.user).order_by("created_at"))
-    return _fhir_response(questionnaire_response_bundle(checks), "symptom-checks-fhir-bundle.json")
+    """The person's checks as FHIR, one page at a time (symptoms.fhir: `_count`, `page`, Bundle.link)."""
+    try:
+        page = bundle_page(request.GET)
+    except ValidationError as error:
+        return JsonResponse(error_body(VALIDATION_MESSAGE, {"fields": error.message_dict}), status=400)
+    try:
+        bundle = questionnaire_response_page(
+            checks=symptom_check_list(user=request.user), page=page, url=page_url_for(request)
+        )
+    except PageNotFound as error:
+        raise Http404("No such page.") from error
+    stem = "symptom-checks-fhir-bundle"
+    return _fhir_response(bundle, f"{stem}.json" if page.number == 1 else f"{stem}-page-{page.number}.json")
 
 
 def _new_without_account(request: HttpRequest, instrument: Instrument) -> HttpResponse:

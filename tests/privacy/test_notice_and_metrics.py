@@ -32,6 +32,7 @@ OPERATIONAL = {
     "mhc_inference_seconds",
     "mhc_screening_queue_wait_seconds",
     "mhc_screening_end_to_end_seconds",
+    "mhc_symptom_checks_refused_over_limit",  # refusals past a volume limit, by limit: nothing anyone answered
 }
 
 

@@ -1,13 +1,22 @@
 """The FHIR R4 Bundle: every resource valid (fhir.resources' R4B models), every reference resolved in the bundle,
 and the total's Observation shaped after the US Core Observation Screening Assessment Profile (US Core 8.0.0)."""
 
+from urllib.parse import urlencode
+
 import pytest
 from django.utils import translation
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
 from sharing.fhir import US_CORE_SCREENING, summary_bundle
+from symptoms.fhir import DEFAULT_PAGE_SIZE, BundlePage
 from symptoms.instruments import LOINC
+
+
+def first_page(**kwargs) -> dict:
+    """The Bundle's first page, as the download of a person with fewer records than a page gets it."""
+    url = lambda query: f"https://example.org/bundle/?{urlencode(query)}"  # noqa: E731
+    return summary_bundle(page=BundlePage(number=1, size=DEFAULT_PAGE_SIZE), url=url, **kwargs)
 
 
 def _resources(bundle: dict, kind: str) -> list[dict]:
@@ -31,7 +40,7 @@ def _references(node, path="") -> list[tuple[str, str]]:
 
 @pytest.fixture(params=["en", "es", "ru"])
 def bundle(request, member, history):
-    return summary_bundle(user=member, include_estimates=True, language=request.param)
+    return first_page(user=member, include_estimates=True, language=request.param)
 
 
 def test_every_resource_of_the_bundle_parses_as_fhir_r4(bundle):
@@ -134,25 +143,25 @@ def test_the_provenance_says_the_patient_reported_it_through_this_software(bundl
 
 
 def test_the_patient_holds_no_more_than_the_person_chose(member, history):
-    named = _resources(summary_bundle(user=member, include_estimates=False), "Patient")[0]
+    named = _resources(first_page(user=member, include_estimates=False), "Patient")[0]
     assert named["name"] == [{"text": member.display_name}]
     assert "telecom" not in named
     assert member.email not in str(named)
-    anonymous = _resources(summary_bundle(user=member, include_estimates=False, show_name=False), "Patient")[0]
+    anonymous = _resources(first_page(user=member, include_estimates=False, show_name=False), "Patient")[0]
     assert set(anonymous) == {"resourceType", "id"}
-    with_email = _resources(summary_bundle(user=member, include_estimates=False, show_email=True), "Patient")[0]
+    with_email = _resources(first_page(user=member, include_estimates=False, show_email=True), "Patient")[0]
     assert with_email["telecom"] == [{"system": "email", "value": member.email}]
 
 
 def test_without_estimates_there_is_no_risk_assessment_nor_its_answers(member, history):
-    bundle = summary_bundle(user=member, include_estimates=False)
+    bundle = first_page(user=member, include_estimates=False)
     assert _resources(bundle, "RiskAssessment") == []
     assert len(_resources(bundle, "QuestionnaireResponse")) == 2
 
 
 def test_texts_follow_the_chosen_language_and_codes_stay_english(member, history):
     with translation.override("en"):
-        bundle = summary_bundle(user=member, include_estimates=True, language="es")
+        bundle = first_page(user=member, include_estimates=True, language="es")
     (assessment,) = _resources(bundle, "RiskAssessment")
     assert "diagnóstico" in assessment["note"][0]["text"]
     phq9 = next(r for r in _resources(bundle, "QuestionnaireResponse") if r.get("language"))
@@ -162,7 +171,7 @@ def test_texts_follow_the_chosen_language_and_codes_stay_english(member, history
 
 
 def test_a_person_with_no_checks_gets_a_valid_bundle_of_the_patient_alone(outsider):
-    bundle = summary_bundle(user=outsider, include_estimates=True)
+    bundle = first_page(user=outsider, include_estimates=True)
     kinds = [entry["resource"]["resourceType"] for entry in bundle["entry"]]
     assert kinds == ["Patient", "Device", "Provenance"]
     Bundle.model_validate(bundle)

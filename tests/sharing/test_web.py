@@ -19,7 +19,8 @@ def test_the_summary_page_offers_sharing(client, member):
     client.force_login(member)
     body = client.get(reverse("screening:summary")).content.decode()
     assert reverse("sharing:manage") in body
-    assert f'href="{reverse("sharing:fhir-bundle")}?estimates=1"' in body  # "Download all": the full Bundle
+    # "Download all": where every part of the full Bundle is offered (a long history comes in several files).
+    assert f'href="{reverse("sharing:manage")}#fhir-title"' in body
 
 
 def test_a_person_makes_a_link_sees_it_once_with_its_qr_code_and_it_opens_logged_out(client, member, history):
