@@ -126,9 +126,10 @@ RESPONSE_FUNCTIONS = {
 }  # fmt: skip
 # What a database step spends its samples on, by the innermost of these functions in the stack.
 STATEMENTS = [
+    ("BaseConnection._start_query", "BEGIN"),  # psycopg opens a transaction with a round trip of its own
     ("is_usable", "connection health check"),
     ("BaseDatabaseWrapper.commit", "COMMIT"),
-    ("Atomic.__enter__", "BEGIN"),
+    ("Atomic.__enter__", "atomic() entry"),
     ("request_fingerprint", "fingerprint"),
     ("wallet_settle_many", "capture (billing)"),
     ("wallet_hold", "wallet_hold"),
@@ -379,7 +380,7 @@ def attribute(counts: collections.Counter, sampled: list[Timed], plain: list[Tim
         "web: waiting for the result (whole)": waiting,
         **{f"of it {k}": v for k, v in detail_ms.get("master", {}).items()},
         **{f"of it {k}": v for k, v in detail_ms.get("task set-up", {}).items()},
-        **{f"of it {k}": v for k, v in detail_ms.get("claim", {}).items()},
+        **{f"of it claim, {k}": v for k, v in detail_ms.get("claim", {}).items()},
     }
     off_path = {
         "worker after the notification (overlaps the response)": ms(by_step["after"]),
@@ -417,7 +418,7 @@ def print_run(result: RunResult, args) -> None:
         parts = result.details.get(name, {})
         if name == "the worker's pickup":
             parts = result.details["the worker's pickup"]
-        where = "; ".join(f"{k} {v:.1f}" for k, v in list(parts.items())[:5] if v >= 0.05)
+        where = "; ".join(f"{k} {v:.1f}" for k, v in list(parts.items())[:7] if v >= 0.05)
         error = result.errors[name]
         print(f"| {name} | {value:.1f} | {error:.1f} | {100 * value / wall:.0f} % | {where} |")
     print(f"| total (client wall, mean) | {wall:.1f} | | 100 % | |")
