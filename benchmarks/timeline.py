@@ -295,7 +295,6 @@ class RunResult:
     timed: list[Timed]
     ms_per_sample: float
     client_samples: int
-    unplaced: float
 
 
 def py_spy() -> str | None:
@@ -396,7 +395,6 @@ def attribute(counts: collections.Counter, sampled: list[Timed], plain: list[Tim
         timed=sampled,
         ms_per_sample=ms_per_sample,
         client_samples=client_samples,
-        unplaced=ms(by_step["framework (web)"]),
     )
 
 
