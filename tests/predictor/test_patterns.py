@@ -141,6 +141,7 @@ def test_a_prediction_names_the_weaker_groups_the_person_is_in(use_artifacts, mo
     assert services.less_reliable_for(answers=well_off, model_key="ensemble", model_version=version.version) == []
 
 
+@pytest.mark.django_db  # every page's footer reads the help lines of the visitor's country
 def test_the_model_card_page_carries_the_weaker_groups_and_the_ranges_coverage(use_artifacts, client):
     html = client.get("/models/").content.decode()
 
