@@ -4,8 +4,12 @@ The suite runs on SQLite and a local-memory cache by default; with DATABASE_URL 
 the same tests run on PostgreSQL and Redis, and the tests marked `postgres` / `redis` run too.
 """
 
+import contextlib
 import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -154,3 +158,44 @@ def smtp_down(settings):
     settings.EMAIL_PORT = free_port()
     settings.EMAIL_USE_TLS = False
     settings.EMAIL_TIMEOUT = 2
+
+
+@contextlib.contextmanager
+def real_celery_worker(*, hostname: str, **extra_env: str):
+    """A Celery worker process (solo pool) on the test database and the REDIS_URL broker; the test process
+    publishes to it instead of running tasks in-process. Its log's closing lines are printed afterwards (ids only)."""
+    from django.db import connection
+
+    from config.celery import app as celery_app
+
+    db = connection.settings_dict
+    database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": database_url,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        **extra_env,
+    }
+    process = subprocess.Popen(  # noqa: S603 (this interpreter, a fixed command)
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", f"--hostname={hostname}@%h"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    was_eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            output, _ = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+        celery_app.conf.task_always_eager = was_eager
+        print(output[-3000:])
