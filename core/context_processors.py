@@ -16,5 +16,8 @@ def site_help(request: HttpRequest) -> dict[str, Any]:
     page (one query per request at most); `help_countries`: the countries a visitor can pick in the footer."""
     return {
         "site_help": SimpleLazyObject(lambda: help_resources_for_request(request)),
-        "help_countries": sorted(((code, str(name)) for code, name in COUNTRIES.items()), key=lambda c: c[1]),
+        # Sorted by name in the page's language only when the footer's selector is drawn.
+        "help_countries": SimpleLazyObject(
+            lambda: sorted(((code, str(name)) for code, name in COUNTRIES.items()), key=lambda c: c[1])
+        ),
     }

@@ -36,7 +36,8 @@ def check_encryption() -> str:
     keys = encryption_keys()
     if problems := key_problems(keys):
         raise ValueError("; ".join(problems))
-    if _fernet(tuple(keys)).decrypt(_fernet(tuple(keys)).encrypt(b"readyz")) != b"readyz":
+    fernet = _fernet(tuple(keys))
+    if fernet.decrypt(fernet.encrypt(b"readyz")) != b"readyz":
         raise ValueError("a value encrypted was not decrypted back")
     configured = bool(getattr(settings, "FIELD_ENCRYPTION_KEYS", None))
     return f"{len(keys)} key(s)" if configured else "derived from SECRET_KEY (development)"
@@ -143,4 +144,4 @@ class EncryptedBooleanField(EncryptedFieldMixin, models.BooleanField):
 def health_data_fernet() -> MultiFernet:
     """The keys the encrypted fields use (FIELD_ENCRYPTION_KEYS, or the derived ones), for health data held outside
     a model field: a visitor's symptom check waiting in their session to be kept (symptoms.services)."""
-    return EncryptedFieldMixin().f
+    return _fernet(tuple(encryption_keys()))
