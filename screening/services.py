@@ -225,34 +225,27 @@ _RESULT_FIELDS = ("probability", "risk_band", "factors", "model_version", "base_
 def _screening_complete_many(items: list[Scored]) -> list[Screening]:
     """running -> done, and its hold captured, for each screening still running under the claim it was scored for.
 
-    One transaction of a fixed number of statements, screening rows locked first (in primary-key order), then the
-    wallets. One the sweep failed meanwhile keeps its failure; one reclaimed and claimed again is left to that
-    claim. A capture billing refuses raises and writes nothing.
+    One transaction of a fixed number of statements: an UPDATE conditional on that claim (locking the screening
+    rows in primary-key order, the index's), then the wallets. One the sweep failed meanwhile keeps its failure; one
+    reclaimed and claimed again is left to that claim. A capture billing refuses raises and writes nothing.
     """
-    by_id = {item.screening.id: item for item in items if item.prediction is not None}
-    if not by_id:
+    scored = [item for item in items if item.prediction is not None]
+    if not scored:
         return []
-    running = (
-        Screening.objects.select_for_update(of=("self",))
-        .filter(id__in=list(by_id), status__in=Screening.statuses_before(Status.DONE))
-        .order_by("pk")
-        .values_list("id", "claim_token")
-    )
     finished_at = timezone.now()
-    done: list[Screening] = []
-    for screening_id, claim_token in running:
-        item = by_id[screening_id]
-        if claim_token != item.screening.claim_token:
-            continue
+    done = [item.screening for item in scored]
+    for item in scored:
         result = {name: getattr(item.prediction, name) for name in _RESULT_FIELDS}
         result.update(status=Status.DONE, what_ifs=item.what_ifs, finished_at=finished_at)
         for field, value in result.items():
             setattr(item.screening, field, value)
-        done.append(item.screening)
-    if len(done) == 1:  # the usual case at low load: a plain UPDATE is far cheaper to build than bulk_update's CASE
-        Screening.objects.filter(id=done[0].id).update(**result)
-    elif done:
-        Screening.objects.bulk_update(done, list(result))
+    (claim,) = {screening.claim_token for screening in done}  # one claim scored them
+    mine = Screening.objects.filter(status__in=Screening.statuses_before(Status.DONE), claim_token=claim)
+    # One screening (the usual case at low load): a plain UPDATE is far cheaper to build than bulk_update's CASE.
+    updated = mine.filter(id=done[0].id).update(**result) if len(done) == 1 else mine.bulk_update(done, list(result))
+    if updated != len(done):  # some were failed or reclaimed meanwhile: keep the ones this UPDATE finished
+        ours = set(Screening.objects.filter(id__in=[s.id for s in done], finished_at=finished_at).values_list("id"))
+        done = [screening for screening in done if (screening.id,) in ours]
     wallet_capture_many(charges=[_charge(screening) for screening in done])
     transaction.on_commit(lambda: _observe(done))
     return done
