@@ -213,18 +213,19 @@ class ScreeningListCreateApi(ListAPIView):
         data = ScreeningSubmitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         idempotency_key = idempotency_key_from(request, max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
+        wait = preferred_wait(request, maximum=settings.SCREENING_WAIT_MAX_SECONDS)
         submission = screening_submit(
             user=request.user,
             model_key=data.validated_data["model"],
             answers=data.validated_data["answers"],
             idempotency_key=idempotency_key,
             confirm_body_size=data.validated_data["confirm_body_size"],
+            score_here=bool(wait),  # the client waits anyway: scored in this request when a slot is free
         )
         location = detail_url(request, submission.screening)
         headers = submitted_headers(location=location, created=submission.created)
-        wait = preferred_wait(request, maximum=settings.SCREENING_WAIT_MAX_SECONDS)
-        screening, waited = submission.screening, False
-        if wait:
+        screening, waited = submission.screening, bool(wait)
+        if wait and not screening.is_finished:
             # One request instead of a submission and a waiting GET: the result, once stored, wakes this one.
             screening, waited = screening_get_awaited(user=request.user, screening_id=screening.id, wait=wait)
         context = {"request": request, "url": location}

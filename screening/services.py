@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.db.models import Case, Q, Value, When
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -59,12 +59,15 @@ def screening_submit(
     idempotency_key: str = "",
     retry_of: Screening | None = None,
     confirm_body_size: bool = False,
+    score_here: bool = False,
 ) -> Submission:
     """Validate, hold the model's cost, create the screening and queue it once the transaction commits.
 
     All or nothing: without enough credits nothing is created and nothing is held. A height and weight that are
     probably a slip (pounds sent as kilograms) are refused with a question until `confirm_body_size` says they
-    are right; the web form asks that question itself and passes its answer.
+    are right; the web form asks that question itself and passes its answer. `score_here` (a caller that waits
+    for the result): while this process has a scoring slot free, score it here by screening_score, the worker's
+    own path, without the hand-off to the queue and back (benchmarks/RESULTS.md).
     """
     if model_key not in model_keys():
         raise ModelNotOffered(
@@ -86,28 +89,27 @@ def screening_submit(
             )
 
     def create(fingerprint: str) -> Screening:
-        new = {
-            "owner": user,
-            "model_key": model_key,
-            "answers": cleaned,
-            "cost": price(model_key),
-            "retry_of": retry_of,
-        }
-        keys = {"idempotency_key": idempotency_key, "request_fingerprint": fingerprint, "task_id": str(uuid.uuid4())}
-        screening = Screening.objects.create(**new, **keys)
+        new = {"owner": user, "model_key": model_key, "answers": cleaned, "cost": price(model_key)}
+        # Scored here, it has no task: if this process dies first, screening_requeue_unpublished queues it.
+        keys = {"idempotency_key": idempotency_key, "request_fingerprint": fingerprint, "retry_of": retry_of}
+        screening = Screening.objects.create(**new, **keys, task_id="" if here else str(uuid.uuid4()))
         wallet_hold(user=user, amount=screening.cost, screening_id=screening.id, new_screening=True)
-        transaction.on_commit(lambda: _enqueue(screening))
+        if not here:
+            transaction.on_commit(lambda: _enqueue(screening))
         return screening
 
     # What a repeated Idempotency-Key must repeat: the model and the validated answers.
     content = {"model": model_key, "answers": cleaned}
-    screening, created = idempotent_create(
-        model=Screening, owner=user, key=idempotency_key, content=content, create=create
-    )
-    if created:
-        metrics.SUBMITTED.labels(model=model_key).inc()
-        metrics.observe_answers(cleaned)
-        logger.info("screening submitted", extra={"screening_id": str(screening.id), "model": model_key})
+    with waiting.scoring_slot() if score_here else contextlib.nullcontext() as here:
+        keyed = {"key": idempotency_key, "content": content}
+        screening, created = idempotent_create(model=Screening, owner=user, create=create, **keyed)
+        if created:
+            metrics.SUBMITTED.labels(model=model_key).inc()
+            metrics.observe_answers(cleaned)
+            logger.info("screening submitted", extra={"screening_id": str(screening.id), "model": model_key})
+            if here:
+                with contextlib.suppress(*TRANSIENT_DATABASE_ERRORS):  # handed back pending: the requeue queues it
+                    screening = screening_score(screening_id=screening.id, own=screening) or screening
     return Submission(screening=screening, created=created)
 
 
@@ -146,19 +148,21 @@ def screening_requeue_unpublished(*, limit: int = 500) -> int:
     return published
 
 
-def screening_claim_batch(*, screening_id: uuid.UUID | str, limit: int) -> list[Screening]:
+def screening_claim_batch(
+    *, screening_id: uuid.UUID | str, limit: int, own: Screening | None = None
+) -> list[Screening]:
     """Claim this screening and up to `limit - 1` others waiting, oldest first: pending -> running, each once.
 
     A task whose screening another task's batch took claims what is waiting then, or nothing. SKIP LOCKED: two
     workers claiming at once take different screenings. Each carries this session's lease (screening.leases).
-    """
+    `own`: this screening, in hand (a request scoring its own), claimed alone by the same conditional UPDATE."""
     token = leases.session_token()  # outside the transaction: the lease outlives it
     own_first = Case(When(id=screening_id, then=Value(0)), default=Value(1))
     claimable = Screening.objects.filter(status__in=Screening.statuses_before(Status.RUNNING))
     locked = claimable.select_for_update(skip_locked=True, of=("self",)).order_by(own_first, "queued_at")[:limit]
     now = timezone.now()
-    with transaction.atomic():
-        claimed = list(locked)
+    with transaction.atomic() if own is None else contextlib.nullcontext():  # one UPDATE is atomic on its own
+        claimed = list(locked) if own is None else [own]
         ids = [screening.id for screening in claimed]
         if claimable.filter(id__in=ids).update(status=Status.RUNNING, started_at=now, claim_token=token) != len(ids):
             # Without row locks (SQLite) another worker may have claimed some of them first: keep only ours.
@@ -169,18 +173,23 @@ def screening_claim_batch(*, screening_id: uuid.UUID | str, limit: int) -> list[
     return claimed
 
 
-def screening_score(*, screening_id: uuid.UUID | str, batch_size: int | None = None) -> Screening | None:
+def screening_score(
+    *, screening_id: uuid.UUID | str, batch_size: int = 0, own: Screening | None = None
+) -> Screening | None:
     """Claim, score and settle this screening with up to `batch_size - 1` others waiting; None if another had it.
 
     Transient database errors hand every claimed screening back (running -> pending) and propagate (a retry).
+    Texts stored with a result are in English, also in a Spanish request; pages and the API translate them.
     """
-    claimed = screening_claim_batch(screening_id=screening_id, limit=batch_size or settings.SCREENING_BATCH_SIZE)
+    limit = batch_size or settings.SCREENING_BATCH_SIZE
+    claimed = screening_claim_batch(screening_id=screening_id, limit=limit, own=own)
     if not claimed:
         # The usual case under load: another task's batch took it. Not worth a line per message.
         logger.debug("screening already claimed", extra={"screening_id": str(screening_id)})
         return None
     try:
-        finished = _screening_settle(score_batch(claimed))
+        with translation.override(settings.LANGUAGE_CODE):
+            finished = _screening_settle(score_batch(claimed))
     except TRANSIENT_DATABASE_ERRORS:
         with contextlib.suppress(DatabaseError):
             screening_release_claim(
@@ -358,12 +367,8 @@ def _sweep_one(*, screening_id: uuid.UUID, condition: Q, now) -> str | None:
     if screening.requeue_count >= 1:
         screening_fail(screening_id=screening.id, message=TIMED_OUT_MESSAGE, reason="stuck")
         return "failed"
-    screening.status, screening.started_at, screening.claim_token = Status.PENDING, None, None
-    screening.queued_at, screening.task_id, screening.requeue_count = (
-        now,
-        str(uuid.uuid4()),
-        screening.requeue_count + 1,
-    )
+    screening.status, screening.started_at, screening.claim_token, screening.queued_at = Status.PENDING, None, None, now
+    screening.task_id, screening.requeue_count = str(uuid.uuid4()), screening.requeue_count + 1
     screening.save(update_fields=["status", "started_at", "claim_token", "queued_at", "task_id", "requeue_count"])
     transaction.on_commit(lambda: _enqueue(screening))
     metrics.REQUEUED.labels(model=screening.model_key).inc()

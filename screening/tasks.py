@@ -1,6 +1,4 @@
 from celery import shared_task
-from django.conf import settings
-from django.utils import translation
 
 from screening.scoring import TRANSIENT_DATABASE_ERRORS
 from screening.services import (
@@ -15,10 +13,7 @@ from screening.services import (
 def score_screening(self, screening_id: str) -> str | None:
     """Score this screening, and with it whatever else is waiting (SCREENING_BATCH_SIZE, docs/screening.md)."""
     try:
-        # Texts stored with a result (factors, what-ifs, ledger lines) are written in English, also when the task
-        # runs in-process inside a Spanish or Russian request; pages and the API word them in the reader's language.
-        with translation.override(settings.LANGUAGE_CODE):
-            screening = screening_score(screening_id=screening_id)
+        screening = screening_score(screening_id=screening_id)
     except TRANSIENT_DATABASE_ERRORS as error:
         # The service handed its screenings back to "pending"; if even that failed, the sweep will.
         raise self.retry(exc=error, countdown=min(2**self.request.retries, 30)) from error

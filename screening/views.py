@@ -89,6 +89,7 @@ def new(request: HttpRequest) -> HttpResponse:
                 answers=form.answers(),
                 idempotency_key=form.idempotency_key(),
                 confirm_body_size=True,  # the form asked about an unlikely height and weight itself
+                score_here=True,  # the person waits for the next page: it shows the result when a slot was free
             )
         except IdempotencyConflict:
             form.renew_submission_key()

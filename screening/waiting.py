@@ -36,6 +36,7 @@ class _Process:
         self.events: dict[str, set[threading.Event]] = {}
         self.slots = threading.BoundedSemaphore(max(0, settings.SCREENING_WAIT_MAX_WAITERS) or 1)
         self.no_slots = settings.SCREENING_WAIT_MAX_WAITERS <= 0
+        self.scoring = threading.BoundedSemaphore(max(1, settings.SCREENING_SCORE_IN_REQUEST_MAX))
         self.subscribed = threading.Event()
         self.listener: threading.Thread | None = None
         self.client = (
@@ -115,20 +116,34 @@ class Waiter:
 
 
 @contextlib.contextmanager
+def _held(semaphore: threading.BoundedSemaphore, none: bool) -> Iterator[bool]:
+    if none or not semaphore.acquire(blocking=False):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        semaphore.release()
+
+
+def scoring_slot() -> contextlib.AbstractContextManager[bool]:
+    """True while the block runs if this request may score its own screening (at most
+    SCREENING_SCORE_IN_REQUEST_MAX at once in this process), False when it should go to the queue."""
+    return _held(_process().scoring, settings.SCREENING_SCORE_IN_REQUEST_MAX <= 0)
+
+
+@contextlib.contextmanager
 def waiter(screening_id: object) -> Iterator[Waiter | None]:
     """A Waiter for this screening, or None when no slot is free or notifications are unavailable.
 
     Register before reading the row: a result stored between the read and the wait then still wakes it.
     """
     state = _process()
-    if state.no_slots or not state.slots.acquire(blocking=False):
-        yield None
-        return
-    key, event = str(screening_id), threading.Event()
-    try:
-        if not state.listening() and state.client is not None:
+    with _held(state.slots, state.no_slots) as free:
+        if not free or (not state.listening() and state.client is not None):
             yield None
             return
+        key, event = str(screening_id), threading.Event()
         with state.lock:
             state.events.setdefault(key, set()).add(event)
         try:
@@ -140,5 +155,3 @@ def waiter(screening_id: object) -> Iterator[Waiter | None]:
                     waiting.discard(event)
                     if not waiting:
                         del state.events[key]
-    finally:
-        state.slots.release()

@@ -373,6 +373,11 @@ SCREENING_WAIT_MAX_SECONDS = env.int("SCREENING_WAIT_MAX_SECONDS", default=20)
 SCREENING_WAIT_MAX_WAITERS = env.int(
     "SCREENING_WAIT_MAX_WAITERS", default=max(1, env.int("GUNICORN_THREADS", default=12) - 2)
 )
+# A client that waits (POST with `Prefer: wait=N`, the web form) has its screening scored in its own request, by the
+# services a worker runs, while fewer than this many are being scored so in its web process; the rest, and every
+# submission that does not wait, go to the queue, whose batches cost less per screening under load
+# (docs/screening.md). 0 sends every submission to the queue.
+SCREENING_SCORE_IN_REQUEST_MAX = env.int("SCREENING_SCORE_IN_REQUEST_MAX", default=1)
 NHANES_DIR = env.path("NHANES_DIR", default=str(BASE_DIR.parent / "shared" / "data" / "nhanes"))
 
 # --- I18N, static ----------------------------------------------------------------------------------------------

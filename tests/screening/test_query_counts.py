@@ -47,14 +47,28 @@ def test_the_web_form_submission(
 ):
     client.force_login(member)
 
-    # session · user · balance for the form · the submission (6) · the message saved in the session (2)
+    # session · user · balance for the form · the submission (6) · scored in the request: the lease (1, once per
+    # connection), the claim (1), the settle with its capture (7) · the units remembered (1) · the message saved in
+    # the session (2)
     with (
-        django_assert_max_num_queries(10),
+        django_assert_max_num_queries(19),
         django_capture_on_commit_callbacks(execute=False),
     ):
         response = client.post(reverse("screening:new"), form_data(answers))
 
     assert response.status_code == 302
+    assert Screening.objects.get().status == Screening.Status.DONE
+
+
+def test_an_api_submission_that_waits(bearer, answers, django_assert_max_num_queries):
+    # the submission (6) · scored in the request: the lease (1, once per connection), the claim (1), the settle with
+    # its capture (7) — and nothing read again for the answer: the settled screening is the body
+    with django_assert_max_num_queries(15):
+        response = bearer.post(SUBMIT, {"model": "logistic", "answers": answers}, format="json", HTTP_PREFER="wait=5")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "done"
+    assert response["Preference-Applied"] == "wait=5"
 
 
 def test_the_result_page_status_partial(client, member, answers, django_assert_max_num_queries):

@@ -196,9 +196,12 @@ SUBMIT = reverse("api-screening-list")
 
 @pytest.mark.django_db(transaction=True)
 def test_a_submission_with_prefer_wait_answers_200_with_the_result_once_it_is_stored(
-    member, member_api, answers, subscribed, not_queued
+    member, member_api, answers, subscribed, not_queued, settings
 ):
-    # The task is not queued: a thread scores the newest pending screening 0.3 s after the request began.
+    # The queue's path (tests/screening/test_scored_in_request.py has the request's own): the task is not queued, a
+    # thread scores the newest pending screening 0.3 s after the request began.
+    settings.SCREENING_SCORE_IN_REQUEST_MAX = 0
+
     def score_pending() -> None:
         try:
             pending = Screening.objects.filter(owner=member, status=Screening.Status.PENDING).first()
@@ -223,8 +226,9 @@ def test_a_submission_with_prefer_wait_answers_200_with_the_result_once_it_is_st
 
 @pytest.mark.django_db(transaction=True)
 def test_a_submission_whose_result_takes_longer_than_its_wait_answers_202_as_without_it(
-    member, member_api, answers, subscribed, not_queued
+    member, member_api, answers, subscribed, not_queued, settings
 ):
+    settings.SCREENING_SCORE_IN_REQUEST_MAX = 0  # scored by the queue, which is slower than the wait
     response = member_api.post(SUBMIT, {"model": "logistic", "answers": answers}, format="json", HTTP_PREFER="wait=0.3")
 
     assert response.status_code == 202
@@ -238,6 +242,7 @@ def test_a_submission_with_every_waiting_slot_taken_answers_202_at_once(
     member, member_api, answers, settings, fresh_waiting, not_queued
 ):
     settings.SCREENING_WAIT_MAX_WAITERS = 1
+    settings.SCREENING_SCORE_IN_REQUEST_MAX = 0  # the queue's path: a submission scored in its request never waits
     with waiting.waiter("another-screening") as taken:
         assert taken is not None
         response = member_api.post(
