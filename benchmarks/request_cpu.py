@@ -15,6 +15,8 @@ end). Steps, each `--n` times:
            screening of a batch of 20
   poll     GET /api/v1/screenings/<id>/ of a finished screening
   wait     GET with `Prefer: wait=10` of a pending screening, woken when another thread scores it
+  here     POST with `Prefer: wait=10`, scored in its own request (screening_submit's score_here): the whole of
+           what submit + score + wait do through the queue
 
 Prints the median and 90th percentile of CPU ms, and the statements each step ran. Figures only.
 """
@@ -183,7 +185,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=200, help="times each step runs")
     parser.add_argument("--model", default="logistic")
-    parser.add_argument("--profile", choices=["submit", "score", "poll", "wait", "batch"], help="profile one step")
+    parser.add_argument(
+        "--profile", choices=["submit", "score", "poll", "wait", "batch", "here"], help="profile one step"
+    )
     parser.add_argument("--top", type=int, default=45, help="functions listed by --profile")
     parser.add_argument("--idempotency-key", action="store_true", help="submit with a new Idempotency-Key each time")
     parser.add_argument("--by-package", action="store_true", help="with --profile: own time summed per package")
@@ -228,7 +232,7 @@ def main() -> None:
             raise RuntimeError(f"submission answered {status}: {body}")
         return body["id"]
 
-    steps = {name: Counted() for name in ("submit", "score", "poll", "wait", "batch")}
+    steps = {name: Counted() for name in ("submit", "score", "poll", "wait", "batch", "here")}
     # CPU of this thread, not wall time: a query's wait for PostgreSQL is not the process's cost.
     profiler = cProfile.Profile(time.thread_time) if args.profile else None
 
@@ -263,6 +267,17 @@ def main() -> None:
             status, body = waiting.result()
             expect_done(status, body)
 
+    def submit_here() -> None:
+        status, body = client.call(
+            "POST", "/api/v1/screenings/", {"model": args.model, "answers": ANSWERS}, {**auth, "Prefer": "wait=10"}
+        )
+        expect_done(status, body)
+
+    # Scored in the request, in one long-lived thread as in gunicorn (the waiting slots are per process).
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as web_thread:
+        for _ in range(args.n):
+            web_thread.submit(measured, "here", submit_here).result()
+
     # Batches: 20 screenings waiting, one task takes them all.
     batch = 20
     for _ in range(max(1, args.n // batch)):
@@ -278,6 +293,7 @@ def main() -> None:
         ("batch", f"score, per screening of a batch of {batch}"),
         ("poll", "GET a finished screening"),
         ("wait", "GET Prefer: wait=10, woken"),
+        ("here", "POST Prefer: wait=10, scored in the request"),
     ):
         counted = steps[name]
         statements = statistics.median(counted.statements)

@@ -58,6 +58,7 @@ STEPS = [
     ("encryption", "Fernet encryption of the answers at the insert (core.fields, cryptography)"),
     ("insert and hold", "idempotent create: INSERT, wallet_hold, COMMIT (PostgreSQL round trips)"),
     ("publish", "apply_async to the Redis broker after the commit"),
+    ("claim", "pending -> running under the lease, when the request scores its own (a worker's is in its pickup)"),
     ("logs and metrics (web)", "JSON log lines, Prometheus samples, in the request"),
     ("framework (web)", "Django middleware, routing, DRF dispatch not placed above"),
     ("the worker's pickup", "publish -> task running: Redis queue, Celery master, pool hand-off, set-up, claim"),
@@ -166,6 +167,21 @@ def statement(frames: list[tuple[str, str]], default: str) -> str:
     return default
 
 
+def scoring_step(frames: list[tuple[str, str]], names: set[str], inner: str, who: str) -> tuple[str, str]:
+    """The step of a stack inside screening_score, in the worker or in the request that scores its own."""
+    if "notify_finished" in names:
+        return "the notification", f"{who} publishes"
+    if "_observe" in names:
+        return "after", f"{who}: metrics and log after the notification"
+    if "screening_claim_batch" in names:
+        return "claim", statement(frames, inner)
+    if "score_batch" in names:
+        return "scoring", inner
+    if names & {"_screening_settle", "screening_fail"}:
+        return "settling", statement(frames, inner) if inner == "database" else inner
+    return ("task set-up", "inside the task") if who == "worker" else ("settling", inner)
+
+
 def place(kind: str, frames: list[tuple[str, str]]) -> tuple[str, str]:
     """(step, detail) of one sampled stack of a process of this `kind`; step "idle" when it is not working."""
     names = {name for name, _ in frames}
@@ -178,6 +194,9 @@ def place(kind: str, frames: list[tuple[str, str]]) -> tuple[str, str]:
     if kind == "client":
         return ("client", "in request") if CLIENT_FUNCTION in names else ("idle", "client")
     if kind == "web":
+        if "screening_score" in names:  # scored in the request itself (screening_submit's score_here)
+            step, detail = scoring_step(frames, names, inner, "request")
+            return ("logs and metrics (web)", detail) if step == "after" else (step, detail)
         if "_Process._listen" in names:
             return ("the notification", "web listener wakes the request") if "_Process.wake" in names else ("idle", "")
         if "ThreadWorker.handle" not in names:
@@ -217,17 +236,8 @@ def place(kind: str, frames: list[tuple[str, str]]) -> tuple[str, str]:
         return "framework (web)", inner
     if kind == "child":
         if "score_screening" in names:
-            if "notify_finished" in names:
-                return "the notification", "worker publishes"
-            if "_observe" in names:
-                return "after", "worker metrics and log after the notification"
-            if "screening_claim_batch" in names:
-                return "claim", statement(frames, inner)
-            if "score_batch" in names:
-                return "scoring", inner
-            if names & {"_screening_settle", "screening_fail"}:
-                return "settling", statement(frames, inner) if inner == "database" else inner
-            return "task set-up", "inside the task"
+            step, detail = scoring_step(frames, names, inner, "worker")
+            return ("worker claim", detail) if step == "claim" else (step, detail)
         if "trace_task" in " ".join(names):
             if names & PRERUN:
                 return "task set-up", "prerun: " + statement(frames, inner)
@@ -357,16 +367,23 @@ def attribute(counts: collections.Counter, sampled: list[Timed], plain: list[Tim
         steps[name[0]] = ms(by_step.get(name[0], 0))
     steps["connection"] += connect_ms + send_ms
     steps["the response"] += body_ms
-    # The web request waited while the worker picked the task up, scored, settled and notified.
+    # The web request waited while the worker picked the task up, scored, settled and notified. A screening scored
+    # in its own request has no wait and no worker: its steps are the web's.
     waiting = ms(by_step["waiting"])
-    worker_path = steps["scoring"] + steps["settling"] + steps["the notification"]
+    in_worker = {
+        step: sum(c for (kind, s, _), c in counts.items() if s == step and kind != "web")
+        for step in ("scoring", "settling", "the notification")
+    }
+    worker_path = ms(sum(in_worker.values()))
     steps["the worker's pickup"] = max(0.0, waiting - worker_path)
     overlap = max(0.0, worker_path - waiting)
     sampled_ms = {name: ms(count) for name, count in by_step.items()}
     spread = {name: variance(value) for name, value in sampled_ms.items()}
     variances = {name: spread.get(name, 0.0) for name, _ in STEPS}
-    variances["the worker's pickup"] = sum(
-        spread.get(name, 0.0) for name in ("waiting", "scoring", "settling", "the notification")
+    variances["the worker's pickup"] = (
+        sum(spread.get(name, 0.0) for name in ("waiting", "scoring", "settling", "the notification"))
+        if waiting
+        else 0.0
     )
     variances["unattributed"] = sum(spread.values())
     wall = 1000 * statistics.fmean(t.wall for t in sampled)
@@ -379,7 +396,7 @@ def attribute(counts: collections.Counter, sampled: list[Timed], plain: list[Tim
         "web: waiting for the result (whole)": waiting,
         **{f"of it {k}": v for k, v in detail_ms.get("master", {}).items()},
         **{f"of it {k}": v for k, v in detail_ms.get("task set-up", {}).items()},
-        **{f"of it claim, {k}": v for k, v in detail_ms.get("claim", {}).items()},
+        **{f"of it claim, {k}": v for k, v in detail_ms.get("worker claim", {}).items()},
     }
     off_path = {
         "worker after the notification (overlaps the response)": ms(by_step["after"]),
