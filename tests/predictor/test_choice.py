@@ -128,6 +128,49 @@ def test_a_model_that_is_off_gets_a_wider_range_that_then_covers_new_people():
     assert checked["mean_width"] > without["mean_width"]
 
 
+def test_groups_cut_within_each_period_see_a_shift_between_periods_that_pooled_groups_average_away():
+    # Two survey periods of 5,000 people: the model is 0.35 too high in one and 0.35 too low in the other, right
+    # on average. Pooled, groups of similar estimates mix both periods and look calibrated; cut within each
+    # period, each group carries its period's shift, and the range must cover it for new groups of that size.
+    z = 1.6448536
+    high, m_high, variance, _ = simulated(n=5000, offset=-0.35, seed=2)
+    low, m_low, _, _ = simulated(n=5000, offset=0.35, seed=3)
+    y, margin = np.concatenate([high, low]), np.concatenate([m_high, m_low])
+    variance, weight, rows = np.full(len(y), 0.001), np.ones(len(y)), np.arange(len(y))
+    periods = np.repeat(["2005-2006", "2007-2008"], 5000)
+    common = {"y": y, "margin": margin, "variance": variance, "weight": weight, "z": z, "level": 0.9, "rows": rows}
+
+    pooled = survey.model_error_variance(**common)
+    by_period = survey.model_error_variance(**common, groups=10, periods=periods)
+    needed = survey.model_error_needed(**{k: v for k, v in common.items() if k != "level"}, groups=10, periods=periods)
+
+    assert len(needed) == 20
+    # Pooled, the shifts cancel: little more than chance. Within each period, each shift of 0.35 counts
+    # ((0.35 / z) ** 2 = 0.045) and so does the chance of a 500-person group, which the check on new people meets.
+    assert pooled < 0.04
+    assert by_period > 2 * pooled
+    fresh_y, fresh_margin, _, _ = simulated(n=5000, offset=0.35, seed=4)
+    fresh_variance, fresh_weight = np.full(5000, 0.001), np.ones(5000)
+    tenths = survey.range_coverage(
+        y=fresh_y,
+        p=expit(fresh_margin),
+        low=expit(fresh_margin - z * np.sqrt(fresh_variance + by_period)),
+        high=expit(fresh_margin + z * np.sqrt(fresh_variance + by_period)),
+        weight=fresh_weight,
+        masks={},
+    )
+    pooled_tenths = survey.range_coverage(
+        y=fresh_y,
+        p=expit(fresh_margin),
+        low=expit(fresh_margin - z * np.sqrt(fresh_variance + pooled)),
+        high=expit(fresh_margin + z * np.sqrt(fresh_variance + pooled)),
+        weight=fresh_weight,
+        masks={},
+    )
+    assert tenths["tenths_covered"] >= 9
+    assert pooled_tenths["tenths_covered"] < tenths["tenths_covered"]
+
+
 def test_an_observed_share_of_zero_is_kept_half_a_person_from_zero():
     share, observed, sampling = survey._observed(np.zeros(200), np.ones(200))
 
