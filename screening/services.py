@@ -99,9 +99,8 @@ def screening_submit(
         return screening
 
     # What a repeated Idempotency-Key must repeat: the model and the validated answers.
-    content = {"model": model_key, "answers": cleaned}
+    keyed: dict[str, Any] = {"key": idempotency_key, "content": {"model": model_key, "answers": cleaned}}
     with waiting.scoring_slot() if score_here else contextlib.nullcontext() as here:
-        keyed = {"key": idempotency_key, "content": content}
         screening, created = idempotent_create(model=Screening, owner=user, create=create, **keyed)
         if created:
             metrics.SUBMITTED.labels(model=model_key).inc()
