@@ -156,12 +156,15 @@ def screening_claim_batch(
     workers claiming at once take different screenings. Each carries this session's lease (screening.leases).
     `own`: this screening, in hand (a request scoring its own), claimed alone by the same conditional UPDATE."""
     token = leases.session_token()  # outside the transaction: the lease outlives it
-    own_first = Case(When(id=screening_id, then=Value(0)), default=Value(1))
     claimable = Screening.objects.filter(status__in=Screening.statuses_before(Status.RUNNING))
-    locked = claimable.select_for_update(skip_locked=True, of=("self",)).order_by(own_first, "queued_at")[:limit]
     now = timezone.now()
     with transaction.atomic() if own is None else contextlib.nullcontext():  # one UPDATE is atomic on its own
-        claimed = list(locked) if own is None else [own]
+        if own is None:  # this screening first, then the oldest waiting, skipping what another worker has locked
+            own_first = Case(When(id=screening_id, then=Value(0)), default=Value(1))
+            locked = claimable.select_for_update(skip_locked=True, of=("self",)).order_by(own_first, "queued_at")
+            claimed = list(locked[:limit])
+        else:
+            claimed = [own]
         ids = [screening.id for screening in claimed]
         if claimable.filter(id__in=ids).update(status=Status.RUNNING, started_at=now, claim_token=token) != len(ids):
             # Without row locks (SQLite) another worker may have claimed some of them first: keep only ours.
